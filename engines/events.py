@@ -1,0 +1,105 @@
+"""Columnar event batches: the contract between the replay driver (or live mode) and MarketState.
+
+A merged chunk of the session's event stream (SPEC §2.4) is handed to the engines as one batch
+per stream, each holding the *consecutive* slice of that stream that falls in the chunk. Because
+the merged order puts, at equal ``ts_recv``, depth before futures trades before option trades,
+per-stream slices carry everything the engines need: the book an option trade saw is the last
+depth record with ``ts_recv <=`` the trade's. Arrays are numpy, never Python objects per event.
+
+Side and action codes are the ASCII bytes Databento uses (``ord('A')``, ``ord('B')``, ...).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+SIDE_ASK = ord("A")  # trade: sell aggressor hit the bid
+SIDE_BID = ord("B")  # trade: buy aggressor lifted the ask
+SIDE_NONE = ord("N")
+ACTION_TRADE = ord("T")
+F_LAST = 1 << 7
+UNDEF_PRICE = np.iinfo(np.int64).max
+N_LEVELS = 10
+
+
+@dataclass(frozen=True)
+class DepthBatch:
+    """MBP-10 records of the primary future, in merged order.
+
+    ``bid_px``/``ask_px`` are int64 (n, 10); ``bid_sz``/``ask_sz`` int64 (n, 10). Level 0 is the
+    best price. Empty levels carry ``UNDEF_PRICE`` and size 0.
+    """
+
+    ts_recv: np.ndarray  # int64 (n,)
+    sequence: np.ndarray  # int64 (n,)
+    action: np.ndarray  # uint8 (n,)
+    side: np.ndarray  # uint8 (n,)
+    price: np.ndarray  # int64 (n,)
+    size: np.ndarray  # int64 (n,)
+    flags: np.ndarray  # uint8 (n,)
+    bid_px: np.ndarray  # int64 (n, 10)
+    ask_px: np.ndarray  # int64 (n, 10)
+    bid_sz: np.ndarray  # int64 (n, 10)
+    ask_sz: np.ndarray  # int64 (n, 10)
+
+    def __len__(self) -> int:
+        return int(self.ts_recv.shape[0])
+
+    @staticmethod
+    def empty() -> DepthBatch:
+        z1 = np.zeros(0, dtype=np.int64)
+        zu = np.zeros(0, dtype=np.uint8)
+        z2 = np.zeros((0, N_LEVELS), dtype=np.int64)
+        return DepthBatch(z1, z1, zu, zu, z1, z1, zu, z2, z2, z2, z2)
+
+
+@dataclass(frozen=True)
+class TradeBatch:
+    """Trades of the primary future (futures_trades, or MBP-10 ``T`` records), in merged order."""
+
+    ts_recv: np.ndarray  # int64 (n,)
+    price: np.ndarray  # int64 (n,)
+    size: np.ndarray  # int64 (n,)
+    side: np.ndarray  # uint8 (n,) aggressor: 'A', 'B' or 'N'
+
+    def __len__(self) -> int:
+        return int(self.ts_recv.shape[0])
+
+    @staticmethod
+    def empty() -> TradeBatch:
+        z1 = np.zeros(0, dtype=np.int64)
+        return TradeBatch(z1, z1, z1, np.zeros(0, dtype=np.uint8))
+
+
+@dataclass(frozen=True)
+class OptionTradeBatch:
+    """Option trades with a definition, in merged order."""
+
+    ts_recv: np.ndarray  # int64 (n,)
+    instrument_id: np.ndarray  # int64 (n,)
+    price: np.ndarray  # int64 (n,) option premium, index points in 1e-9 units
+    size: np.ndarray  # int64 (n,)
+    side: np.ndarray  # uint8 (n,) aggressor: 'A', 'B' or 'N'
+
+    def __len__(self) -> int:
+        return int(self.ts_recv.shape[0])
+
+    @staticmethod
+    def empty() -> OptionTradeBatch:
+        z1 = np.zeros(0, dtype=np.int64)
+        return OptionTradeBatch(z1, z1, z1, z1, np.zeros(0, dtype=np.uint8))
+
+
+@dataclass(frozen=True)
+class OptionDefinitions:
+    """The session's option universe (from Bronze definitions), sorted by instrument_id."""
+
+    instrument_id: np.ndarray  # int64 (m,)
+    is_call: np.ndarray  # bool (m,)
+    strike: np.ndarray  # int64 (m,) fixed-point units
+    expiration: np.ndarray  # int64 (m,) ns since epoch UTC
+
+    def __len__(self) -> int:
+        return int(self.instrument_id.shape[0])

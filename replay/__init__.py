@@ -1,0 +1,1 @@
+"""Everything that touches the world: readers, ingest, merge, clock, Gold, manifest, live, CLI."""

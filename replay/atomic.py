@@ -1,0 +1,47 @@
+"""Crash-safe file replacement: write to a temp file in the target directory, fsync, rename.
+
+A reader (or a crash) never sees a half-written Parquet or JSON file: either the previous
+version or the complete new one is at the final path.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def temp_path_for(final: Path, tag: str) -> Path:
+    """A hidden sibling of ``final`` (same filesystem, so the rename is atomic)."""
+    return final.with_name(f".{final.name}.tmp-{tag}")
+
+
+def commit(temp: Path, final: Path) -> None:
+    """fsync ``temp`` and atomically move it over ``final``."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    fsync_file(temp)
+    os.replace(temp, final)
+    fsync_dir(final.parent)
+
+
+def write_bytes_atomic(final: Path, data: bytes, tag: str = "w") -> None:
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_path_for(final, tag)
+    with tmp.open("wb") as f:
+        f.write(data)
+    commit(tmp, final)

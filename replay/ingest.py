@@ -1,0 +1,375 @@
+"""DBN / Databento-Parquet -> Bronze lake (SPEC §2.3): streaming, idempotent, atomic per partition.
+
+Per source file: hash it (sha256; a file already in the ingest log is a reported no-op), decode it
+in chunks, route each row to its table (or count it as excluded), split by CME trade date, and
+append to per-(table, date) sorted runs in a staging directory. Only when the whole file decoded
+cleanly are the partitions replaced (temp file, fsync, rename) and the log entry appended, so a
+bad file leaves the lake exactly as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from replay import instruments as ins
+from replay.atomic import commit, temp_path_for
+from replay.dbn_source import (
+    DEF_CHAR_FIELDS,
+    DEF_STRING_FIELDS,
+    Chunk,
+    SourceFile,
+    iter_chunks,
+    open_source,
+)
+from replay.errors import UserError
+from replay.lake import ingest_log_path, partition_file, staging_dir
+from replay.schemas import DEF_SORT_KEY, INGEST_LOG, SCHEMAS, SORT_KEY
+from replay.sorted_runs import RunSet
+from replay.trade_date import day_number_to_date, trade_day_numbers
+
+DEFAULT_CHUNK_ROWS = 1 << 18
+_SCHEMA_ORDER = {"definition": 0, "mbp-10": 1, "trades": 2}
+
+
+@dataclass
+class FileReport:
+    """What one source file contributed (or why it contributed nothing)."""
+
+    path: str
+    sha256: str
+    format: str
+    schema: str
+    dbn_version: int | None
+    dataset: str | None
+    size_bytes: int
+    duplicate: bool = False
+    records_in: int = 0
+    rows: dict[str, int] = field(
+        default_factory=lambda: {
+            t: 0 for t in ("futures_mbp10", "futures_trades", "option_trades", "definitions")
+        }
+    )
+    excluded_spread: int = 0
+    excluded_other_instrument: int = 0
+    excluded_orphan_option: int = 0
+    out_of_order_resorted: int = 0
+    ts_recv_min: int | None = None
+    ts_recv_max: int | None = None
+    dates: list[str] = field(default_factory=list)
+    primary_future: str | None = None
+
+    @property
+    def excluded(self) -> int:
+        return self.excluded_spread + self.excluded_other_instrument + self.excluded_orphan_option
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        while True:
+            b = f.read(1 << 22)
+            if not b:
+                break
+            h.update(b)
+    return h.hexdigest()
+
+
+def src_key_of(sha: str) -> int:
+    """First 8 bytes of the sha256 as a signed int64: stable, independent of ingest order."""
+    return int.from_bytes(bytes.fromhex(sha[:16]), "big", signed=True)
+
+
+def read_ingest_log(lake: Path) -> pa.Table:
+    p = ingest_log_path(lake)
+    if not p.is_file():
+        return INGEST_LOG.empty_table()
+    return pq.read_table(p, schema=INGEST_LOG)
+
+
+def ingest(
+    paths: Sequence[Path],
+    lake: Path,
+    *,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    on_progress: Callable[[str, int], None] | None = None,
+) -> list[FileReport]:
+    """Ingest ``paths`` into ``lake``; definitions first so they classify the other files."""
+    if not paths:
+        raise UserError("no input files given", expected="one or more .dbn, .dbn.zst or .parquet")
+    sources = [open_source(Path(p)) for p in paths]  # every header checked before any write
+    sources.sort(key=lambda s: _SCHEMA_ORDER[s.schema])  # stable: given order within a schema
+    lake.mkdir(parents=True, exist_ok=True)
+    registry = ins.Registry.from_lake(lake)
+    seen = set(read_ingest_log(lake).column("sha256").to_pylist())
+    reports = []
+    for src in sources:
+        sha = sha256_file(src.path)
+        rep = FileReport(
+            path=str(src.path),
+            sha256=sha,
+            format=src.format,
+            schema=src.schema,
+            dbn_version=src.dbn_version,
+            dataset=src.dataset,
+            size_bytes=src.size_bytes,
+        )
+        if sha in seen:
+            rep.duplicate = True
+            reports.append(rep)
+            continue
+        _ingest_one(src, sha, lake, registry, rep, chunk_rows, on_progress)
+        _append_log(lake, rep)
+        seen.add(sha)
+        reports.append(rep)
+    return reports
+
+
+def _ingest_one(
+    src: SourceFile,
+    sha: str,
+    lake: Path,
+    registry: ins.Registry,
+    rep: FileReport,
+    chunk_rows: int,
+    on_progress: Callable[[str, int], None] | None,
+) -> None:
+    key = src_key_of(sha)
+    stage = staging_dir(lake, sha[:16])
+    shutil.rmtree(stage, ignore_errors=True)
+    runsets: dict[tuple[str, int], RunSet] = {}
+    volume: dict[tuple[int, str], int] = {}
+    try:
+        for chunk in iter_chunks(src, chunk_rows):
+            n = len(chunk)
+            rep.records_in += n
+            if n == 0:
+                continue
+            ts = chunk.columns["ts_recv"]
+            lo, hi = int(ts.min()), int(ts.max())
+            rep.ts_recv_min = lo if rep.ts_recv_min is None else min(rep.ts_recv_min, lo)
+            rep.ts_recv_max = hi if rep.ts_recv_max is None else max(rep.ts_recv_max, hi)
+            days = trade_day_numbers(ts)
+            if src.schema == "definition":
+                _route_definitions(chunk, days, key, stage, runsets, rep, registry)
+            else:
+                _route_market(src, chunk, days, key, stage, runsets, rep, registry, volume)
+            if on_progress is not None:
+                on_progress(str(src.path), n)
+        for _, rs in sorted(runsets.items()):
+            rs.close()
+            rep.out_of_order_resorted += rs.out_of_order
+        for (table, day), rs in sorted(runsets.items()):
+            date = day_number_to_date(day)
+            rs.commit_to(partition_file(lake, table, date), key, sha[:16])
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+        _remove_empty(stage.parent)
+    rep.dates = sorted({day_number_to_date(d).isoformat() for (_, d) in runsets})
+    if volume:
+        best = sorted(volume.items(), key=lambda kv: (-kv[1], kv[0][0]))[0]
+        rep.primary_future = best[0][1]
+
+
+def _remove_empty(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        path.rmdir()
+
+
+def _runset(runsets: dict[tuple[str, int], RunSet], table: str, day: int, stage: Path) -> RunSet:
+    k = (table, day)
+    if k not in runsets:
+        sort_key = DEF_SORT_KEY if table == "definitions" else SORT_KEY
+        runsets[k] = RunSet(stage / f"{table}-{day}", table, sort_key)
+    return runsets[k]
+
+
+def _symbol_array(chunk: Chunk, idx: np.ndarray) -> pa.Array:
+    if len(chunk.symbols) == 0:
+        return pa.nulls(len(idx), type=pa.string())
+    codes = chunk.symbol_codes[idx]
+    dictionary = pa.array(chunk.symbols, type=pa.string())
+    mask = codes < 0
+    indices = pa.array(np.where(mask, 0, codes).astype(np.int32), mask=mask)
+    return pa.DictionaryArray.from_arrays(indices, dictionary).cast(pa.string())
+
+
+def _char_array(codes: np.ndarray) -> pa.Array:
+    """uint8 ASCII codes -> one-character strings, built from buffers (no per-row objects)."""
+    n = codes.shape[0]
+    offsets = np.arange(n + 1, dtype=np.int32)
+    data = np.ascontiguousarray(codes.astype(np.uint8))
+    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
+
+
+def _market_table(table: str, chunk: Chunk, idx: np.ndarray, src_key: int) -> pa.Table:
+    schema = SCHEMAS[table]
+    cols = chunk.columns
+    arrays = []
+    for f in schema:
+        name = f.name
+        if name == "symbol":
+            arrays.append(_symbol_array(chunk, idx))
+        elif name == "src_key":
+            arrays.append(pa.array(np.full(idx.shape[0], src_key, dtype=np.int64)))
+        elif name == "src_row":
+            arrays.append(pa.array(chunk.first_row + idx.astype(np.int64)))
+        elif name in ("action", "side"):
+            arrays.append(_char_array(cols[name][idx]))
+        else:
+            arrays.append(pa.array(cols[name][idx].astype(f.type.to_pandas_dtype(), copy=False)))
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _route_market(
+    src: SourceFile,
+    chunk: Chunk,
+    days: np.ndarray,
+    src_key: int,
+    stage: Path,
+    runsets: dict[tuple[str, int], RunSet],
+    rep: FileReport,
+    registry: ins.Registry,
+    volume: dict[tuple[int, str], int],
+) -> None:
+    cols = chunk.columns
+    cat = registry.categorize(cols["instrument_id"], chunk.symbol_codes, chunk.symbols)
+    rep.excluded_spread += int(np.count_nonzero(cat == ins.SPREAD))
+    rep.excluded_other_instrument += int(np.count_nonzero(cat == ins.OTHER))
+    if src.schema == "mbp-10":
+        routes = [("futures_mbp10", ins.FUTURE)]
+        rep.excluded_other_instrument += int(np.count_nonzero(cat == ins.OPTION))
+        rep.excluded_orphan_option += int(np.count_nonzero(cat == ins.ORPHAN_OPTION))
+    else:
+        routes = [("futures_trades", ins.FUTURE), ("option_trades", ins.OPTION)]
+        rep.excluded_orphan_option += int(np.count_nonzero(cat == ins.ORPHAN_OPTION))
+    for table, want in routes:
+        sel = np.flatnonzero(cat == want)
+        if sel.size == 0:
+            continue
+        _accumulate_volume(chunk, sel, volume, src.schema)
+        for day in np.unique(days[sel]).tolist():
+            idx = sel[days[sel] == day]
+            _runset(runsets, table, day, stage).add(_market_table(table, chunk, idx, src_key))
+            rep.rows[table] += int(idx.size)
+
+
+def _accumulate_volume(
+    chunk: Chunk, sel: np.ndarray, volume: dict[tuple[int, str], int], schema: str
+) -> None:
+    """Traded volume per outright, for the report's primary future (largest volume)."""
+    cols = chunk.columns
+    if schema == "mbp-10":
+        sel = sel[cols["action"][sel] == ord("T")]
+    ids = cols["instrument_id"][sel].astype(np.int64)
+    sizes = cols["size"][sel].astype(np.int64)
+    for iid in np.unique(ids).tolist():
+        m = ids == iid
+        code = int(chunk.symbol_codes[sel][m][0])
+        sym = chunk.symbols[code] if code >= 0 else str(iid)
+        k = (iid, sym)
+        volume[k] = volume.get(k, 0) + int(sizes[m].sum())
+
+
+def _decode_fixed(a: np.ndarray) -> pa.Array:
+    """Fixed-width NUL-padded byte strings (DBN c_char arrays) -> Arrow strings."""
+    return pa.array([s.decode("ascii", "replace") for s in a.tolist()], type=pa.string())
+
+
+def _definition_table(chunk: Chunk, idx: np.ndarray, src_key: int) -> pa.Table:
+    schema = SCHEMAS["definitions"]
+    cols = chunk.columns
+    arrays = []
+    for f in schema:
+        name = f.name
+        if name == "src_key":
+            arrays.append(pa.array(np.full(idx.shape[0], src_key, dtype=np.int64)))
+        elif name == "src_row":
+            arrays.append(pa.array(chunk.first_row + idx.astype(np.int64)))
+        elif name in DEF_CHAR_FIELDS:
+            arrays.append(_char_array(np.where(cols[name][idx] == 0, ord(" "), cols[name][idx])))
+        elif name in DEF_STRING_FIELDS:
+            arrays.append(_decode_fixed(cols[name][idx]))
+        else:
+            arrays.append(pa.array(cols[name][idx].astype(f.type.to_pandas_dtype(), copy=False)))
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _route_definitions(
+    chunk: Chunk,
+    days: np.ndarray,
+    src_key: int,
+    stage: Path,
+    runsets: dict[tuple[str, int], RunSet],
+    rep: FileReport,
+    registry: ins.Registry,
+) -> None:
+    cols = chunk.columns
+    n = len(chunk)
+    table = _definition_table(chunk, np.arange(n), src_key)
+    d = table.to_pydict()
+    cats = np.empty(n, dtype=np.uint8)
+    for i in range(n):  # definitions are few (one per instrument per day), not market events
+        info = ins.DefinitionInfo(
+            d["instrument_class"][i], d["raw_symbol"][i], d["underlying"][i], d["asset"][i]
+        )
+        cats[i] = ins.definition_category(info)
+    rep.excluded_spread += int(np.count_nonzero(cats == ins.SPREAD))
+    rep.excluded_other_instrument += int(np.count_nonzero(cats == ins.OTHER))
+    keep = np.flatnonzero((cats == ins.FUTURE) | (cats == ins.OPTION))
+    for i in keep.tolist():
+        registry.add(
+            int(cols["instrument_id"][i]),
+            ins.DefinitionInfo(
+                d["instrument_class"][i], d["raw_symbol"][i], d["underlying"][i], d["asset"][i]
+            ),
+        )
+    for day in np.unique(days[keep]).tolist():
+        idx = keep[days[keep] == day]
+        _runset(runsets, "definitions", day, stage).add(table.take(pa.array(idx)))
+        rep.rows["definitions"] += int(idx.size)
+
+
+def _append_log(lake: Path, rep: FileReport) -> None:
+    row = {
+        "sha256": rep.sha256,
+        "file_name": Path(rep.path).name,
+        "path": str(Path(rep.path).resolve()),
+        "size_bytes": rep.size_bytes,
+        "format": rep.format,
+        "dbn_version": rep.dbn_version,
+        "dataset": rep.dataset,
+        "schema": rep.schema,
+        "records_in": rep.records_in,
+        "rows_futures_mbp10": rep.rows["futures_mbp10"],
+        "rows_futures_trades": rep.rows["futures_trades"],
+        "rows_option_trades": rep.rows["option_trades"],
+        "rows_definitions": rep.rows["definitions"],
+        "excluded_spread": rep.excluded_spread,
+        "excluded_other_instrument": rep.excluded_other_instrument,
+        "excluded_orphan_option": rep.excluded_orphan_option,
+        "out_of_order_resorted": rep.out_of_order_resorted,
+        "ts_recv_min": rep.ts_recv_min,
+        "ts_recv_max": rep.ts_recv_max,
+        "dates": rep.dates,
+        "primary_future": rep.primary_future,
+    }
+    new = pa.Table.from_pylist([row], schema=INGEST_LOG)
+    table = pa.concat_tables([read_ingest_log(lake), new])
+    final = ingest_log_path(lake)
+    tmp = temp_path_for(final, rep.sha256[:16])
+    pq.write_table(table, tmp, compression="zstd")
+    commit(tmp, final)
+
+
+def report_dict(rep: FileReport) -> dict[str, object]:
+    return dataclasses.asdict(rep)

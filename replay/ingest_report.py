@@ -1,0 +1,51 @@
+"""Human-readable ingest report: one line per source file, then totals. Plain text so it reads
+the same on a terminal, in a CI log and in a nightly mail."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import typer
+
+from replay.ingest import FileReport
+
+_TABLES = ("futures_mbp10", "futures_trades", "option_trades", "definitions")
+
+
+def _fmt_ns(ns: int) -> str:
+    return dt.datetime.fromtimestamp(ns // 1_000_000_000, tz=dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def format_report(r: FileReport) -> str:
+    name = Path(r.path).name
+    if r.duplicate:
+        return f"{name} [{r.schema}]: already ingested (sha256 {r.sha256[:12]}…): no-op"
+    rows = ", ".join(f"{t} {r.rows[t]}" for t in _TABLES if r.rows[t])
+    span = (
+        f"{_fmt_ns(r.ts_recv_min)} → {_fmt_ns(r.ts_recv_max)} UTC"
+        if r.ts_recv_min is not None and r.ts_recv_max is not None
+        else "-"
+    )
+    return (
+        f"{name} [{r.schema}{'' if r.dbn_version is None else f', DBN v{r.dbn_version}'}]: "
+        f"{r.records_in} records → {rows or 'no rows'}; "
+        f"excluded {r.excluded} (spread {r.excluded_spread}, other instrument "
+        f"{r.excluded_other_instrument}, option without definition {r.excluded_orphan_option}); "
+        f"re-sorted {r.out_of_order_resorted}; dates {','.join(r.dates) or '-'}; "
+        f"primary future {r.primary_future or '-'}; span {span}"
+    )
+
+
+def print_reports(reports: list[FileReport], lake: Path) -> None:
+    for r in reports:
+        typer.echo(format_report(r))
+    fresh = [r for r in reports if not r.duplicate]
+    totals = {t: sum(r.rows[t] for r in fresh) for t in _TABLES}
+    typer.echo(
+        f"ingest → {lake / 'bronze'}: {len(fresh)} file(s) ingested, "
+        f"{len(reports) - len(fresh)} already present; "
+        + ", ".join(f"{t} {totals[t]}" for t in _TABLES)
+        + f"; excluded {sum(r.excluded for r in fresh)}"
+        + f"; re-sorted {sum(r.out_of_order_resorted for r in fresh)}"
+    )
