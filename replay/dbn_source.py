@@ -91,6 +91,7 @@ class _ZstdReader:
 
     ``zstandard``'s stream reader returns a short read at a truncated frame; a replay tool must
     call that an error, so frames are decoded with ``decompressobj`` and checked for ``eof``.
+    Output is kept as a list of blocks and joined once per ``read`` (no quadratic copying).
     """
 
     def __init__(self, raw: IO[bytes], path: Path):
@@ -98,12 +99,13 @@ class _ZstdReader:
         self._path = path
         self._dctx = zstandard.ZstdDecompressor()
         self._obj = self._dctx.decompressobj()
-        self._buf = bytearray()
+        self._blocks: list[bytes] = []
+        self._have = 0
         self._in_frame = False
         self._done = False
 
     def _fill(self, want: int) -> None:
-        while len(self._buf) < want and not self._done:
+        while self._have < want and not self._done:
             data = self._raw.read(_READ)
             if not data:
                 if self._in_frame and not self._obj.eof:
@@ -124,7 +126,9 @@ class _ZstdReader:
                         path=str(self._path),
                         expected="a valid zstd-compressed DBN stream",
                     ) from None
-                self._buf += out
+                if out:
+                    self._blocks.append(out)
+                    self._have += len(out)
                 if self._obj.eof:
                     data = self._obj.unused_data
                     self._obj = self._dctx.decompressobj()
@@ -132,11 +136,33 @@ class _ZstdReader:
                 else:
                     data = b""
 
+    def blocks(self) -> Iterator[bytes]:
+        """The rest of the decompressed stream, block by block as the decoder produces it."""
+        while True:
+            self._fill(self._have + 1)
+            if not self._blocks:
+                return
+            out, self._blocks, self._have = self._blocks, [], 0
+            yield from out
+
     def read(self, n: int) -> bytes:
         self._fill(n)
-        out = bytes(self._buf[:n])
-        del self._buf[:n]
+        joined = b"".join(self._blocks)
+        out, rest = joined[:n], joined[n:]
+        self._blocks = [rest] if rest else []
+        self._have = len(rest)
         return out
+
+
+def _blocks(stream: Any) -> Iterator[bytes]:
+    if isinstance(stream, _ZstdReader):
+        yield from stream.blocks()
+        return
+    while True:
+        b = stream.read(_READ * 8)
+        if not b:
+            return
+        yield b
 
 
 def _open_stream(path: Path, compressed: bool) -> tuple[IO[bytes], Any]:
@@ -244,23 +270,27 @@ def _iter_dbn(src: SourceFile, chunk_rows: int) -> Iterator[Chunk]:
         skip = stream.read(src._data_offset)
         assert len(skip) == src._data_offset
         row = 0
-        want = dtype.itemsize * max(1, chunk_rows)
-        while True:
-            buf = stream.read(want)
-            if not buf:
-                break
-            loose = len(buf) % dtype.itemsize
-            if loose:
-                cut = row + len(buf) // dtype.itemsize
-                raise BadInputFile(
-                    f"truncated: the file ends {loose} bytes into record {cut}",
-                    path=str(src.path),
-                    expected=f"whole {src.schema} records of {dtype.itemsize} bytes",
-                )
-            arr = np.frombuffer(buf, dtype=dtype)
-            _check_records(src, arr, rtype, row)
-            yield _dbn_chunk(src, arr, resolver, row)
-            row += arr.shape[0]
+        isz = dtype.itemsize
+        step = max(1, chunk_rows)
+        carry = b""
+        for block in _blocks(stream):
+            buf = carry + block if carry else block
+            n = len(buf) // isz
+            carry = buf[n * isz :]
+            if n == 0:
+                continue
+            arr = np.frombuffer(buf, dtype=dtype, count=n)
+            for s in range(0, n, step):
+                piece = arr[s : s + step]
+                _check_records(src, piece, rtype, row)
+                yield _dbn_chunk(src, piece, resolver, row)
+                row += piece.shape[0]
+        if carry:
+            raise BadInputFile(
+                f"truncated: the file ends {len(carry)} bytes into record {row}",
+                path=str(src.path),
+                expected=f"whole {src.schema} records of {isz} bytes",
+            )
     finally:
         raw.close()
 
@@ -279,6 +309,14 @@ def _check_records(src: SourceFile, arr: np.ndarray, rtype: int, row0: int) -> N
         )
 
 
+def unique_pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """np.unique over rows of (a, b), with a fast path for the usual single pair per chunk."""
+    if a.shape[0] and bool(np.all(a == a[0])) and bool(np.all(b == b[0])):
+        return np.asarray([[a[0], b[0]]], dtype=np.int64), np.zeros(a.shape[0], dtype=np.int64)
+    uniq, inv = np.unique(np.stack([a, b], axis=1), axis=0, return_inverse=True)
+    return uniq, inv.reshape(-1)
+
+
 class _SymbolResolver:
     """instrument_id (+ UTC date) -> raw symbol through databento's own InstrumentMap."""
 
@@ -288,8 +326,7 @@ class _SymbolResolver:
 
     def codes(self, ids: np.ndarray, ts: np.ndarray) -> tuple[np.ndarray, list[str]]:
         days = ts // (86_400 * 1_000_000_000)
-        pairs = np.stack([ids.astype(np.int64), days], axis=1)
-        uniq, inv = np.unique(pairs, axis=0, return_inverse=True)
+        uniq, inv = unique_pairs(ids.astype(np.int64), days)
         symbols: list[str] = []
         index: dict[str, int] = {}
         per_pair = np.empty(uniq.shape[0], dtype=np.int32)

@@ -257,10 +257,17 @@ def _route_market(
         if sel.size == 0:
             continue
         _accumulate_volume(chunk, sel, volume, src.schema)
-        for day in np.unique(days[sel]).tolist():
-            idx = sel[days[sel] == day]
+        for day, idx in _split_by_day(days, sel):
             _runset(runsets, table, day, stage).add(_market_table(table, chunk, idx, src_key))
             rep.rows[table] += int(idx.size)
+
+
+def _split_by_day(days: np.ndarray, sel: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    """Row indices per trade date, ascending; one date per chunk is the common case."""
+    d = days[sel]
+    if d.shape[0] and d[0] == d[-1] and bool(np.all(d == d[0])):
+        return [(int(d[0]), sel)]
+    return [(int(day), sel[d == day]) for day in np.unique(d).tolist()]
 
 
 def _accumulate_volume(
@@ -272,7 +279,10 @@ def _accumulate_volume(
         sel = sel[cols["action"][sel] == ord("T")]
     ids = cols["instrument_id"][sel].astype(np.int64)
     sizes = cols["size"][sel].astype(np.int64)
-    for iid in np.unique(ids).tolist():
+    if ids.shape[0] == 0:
+        return
+    uniq = [int(ids[0])] if bool(np.all(ids == ids[0])) else np.unique(ids).tolist()
+    for iid in uniq:
         m = ids == iid
         code = int(chunk.symbol_codes[sel][m][0])
         sym = chunk.symbols[code] if code >= 0 else str(iid)

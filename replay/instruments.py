@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 
+from replay.dbn_source import unique_pairs
 from replay.lake import bronze_root
 
 ES_OUTRIGHT = re.compile(r"^ES[FGHJKMNQUVXZ]\d{1,2}$")
@@ -109,10 +110,9 @@ class Registry:
         self, ids: np.ndarray, symbol_codes: np.ndarray, symbols: list[str]
     ) -> np.ndarray:
         """Category per row; work is per distinct (id, symbol) pair, not per row."""
-        pairs = np.stack([ids.astype(np.int64), symbol_codes.astype(np.int64)], axis=1)
-        if pairs.shape[0] == 0:
+        if ids.shape[0] == 0:
             return np.zeros(0, dtype=np.uint8)
-        uniq, inv = np.unique(pairs, axis=0, return_inverse=True)
+        uniq, inv = unique_pairs(ids.astype(np.int64), symbol_codes.astype(np.int64))
         cats = np.empty(uniq.shape[0], dtype=np.uint8)
         for j, (iid, code) in enumerate(uniq.tolist()):
             info = self._defs.get(iid)

@@ -12,6 +12,7 @@ Keys are unique (src_key, src_row end every key), so the merged order is a total
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -67,14 +68,30 @@ def sort_table(table: pa.Table, key: tuple[str, ...]) -> pa.Table:
 
 
 class GroupWriter:
-    """Writes a sorted stream of tables into row groups of exactly ``ROW_GROUP_ROWS`` rows."""
+    """Writes a sorted stream of tables into row groups of exactly ``ROW_GROUP_ROWS`` rows.
+
+    Parquet encoding (compression, page building) runs on a background thread, one row group at
+    a time, so the caller decodes the next chunk on the other core meanwhile. Row groups are
+    written in submission order, so the bytes are the same as a synchronous write.
+    """
 
     def __init__(self, path: Path, table_name: str):
         self.path = path
         self._writer = parquet_writer(path, table_name)
         self._pending: list[pa.Table] = []
         self._pending_rows = 0
+        self._pool: ThreadPoolExecutor | None = None
+        self._inflight: Future[None] | None = None
         self.rows = 0
+
+    def _submit(self, t: pa.Table) -> None:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet-encode")
+        if self._inflight is not None:
+            self._inflight.result()  # at most one group in flight: bounded memory
+        self._inflight = self._pool.submit(
+            self._writer.write_table, t, row_group_size=ROW_GROUP_ROWS
+        )
 
     def write(self, t: pa.Table) -> None:
         if t.num_rows == 0:
@@ -85,16 +102,24 @@ class GroupWriter:
         if self._pending_rows >= ROW_GROUP_ROWS:
             whole = pa.concat_tables(self._pending)
             cut = (self._pending_rows // ROW_GROUP_ROWS) * ROW_GROUP_ROWS
-            self._writer.write_table(whole.slice(0, cut), row_group_size=ROW_GROUP_ROWS)
+            self._submit(whole.slice(0, cut))
             rest = whole.slice(cut)
             self._pending = [rest] if rest.num_rows else []
             self._pending_rows = rest.num_rows
 
     def close(self) -> None:
-        if self._pending_rows:
-            self._writer.write_table(pa.concat_tables(self._pending), row_group_size=ROW_GROUP_ROWS)
-        self._pending = []
-        self._writer.close()
+        try:
+            if self._pending_rows:
+                self._submit(pa.concat_tables(self._pending))
+            if self._inflight is not None:
+                self._inflight.result()
+        finally:
+            self._pending = []
+            self._inflight = None
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
+                self._pool = None
+            self._writer.close()
 
 
 class RunSet:
