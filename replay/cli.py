@@ -106,6 +106,21 @@ def sample(
         typer.echo(str(path))
 
 
+@app.command()
+def demo(
+    sample_dir: Annotated[Path, typer.Option(help="the embedded sample session")] = Path(
+        "data/sample"
+    ),
+    out: Annotated[Path, typer.Option(help="where the demo lake and outputs go")] = Path(
+        "data/demo"
+    ),
+) -> None:
+    """Sample session (generated if missing) → ingest → report (replay stages follow)."""
+    from replay.demo import run_demo
+
+    _guard(lambda: run_demo(sample_dir, out))
+
+
 @config_app.command("show")
 def config_show(
     config: Annotated[

@@ -256,7 +256,8 @@ def _route_market(
         sel = np.flatnonzero(cat == want)
         if sel.size == 0:
             continue
-        _accumulate_volume(chunk, sel, volume, src.schema)
+        if want == ins.FUTURE:
+            _accumulate_volume(chunk, sel, volume, src.schema)
         for day, idx in _split_by_day(days, sel):
             _runset(runsets, table, day, stage).add(_market_table(table, chunk, idx, src_key))
             rep.rows[table] += int(idx.size)

@@ -212,3 +212,17 @@ def test_two_files_for_one_date_merge_into_one_sorted_partition(tmp_path: Path) 
     p1 = l1 / "bronze/futures_trades/date=2025-11-14/part-00000.parquet"
     p2 = l2 / "bronze/futures_trades/date=2025-11-14/part-00000.parquet"
     assert p1.read_bytes() == p2.read_bytes()
+
+
+def test_primary_future_ignores_option_volume(session: Session, tmp_path: Path) -> None:
+    ms = 1_000_000
+    # 50 lots of a call and 1 lot of ESZ5: the primary future is still ESZ5 (options never count);
+    # a file of option trades only has no primary future.
+    opt = [f.trade(CALL, T0 + ms, 1, 12.5, 50, "B")]
+    fut = [f.trade(ES, T0 + 2 * ms, 2, 6800.0, 1, "A")]
+    syms = {"ESZ5": ES, "ESZ5 C6800": CALL}
+    meta = f.metadata(d.Schema.TRADES, syms, T0, T0 + 10 * ms)
+    p_opt = f.write_dbn(tmp_path / "opt.trades.dbn.zst", meta, opt)
+    p_mix = f.write_dbn(tmp_path / "mix.trades.dbn.zst", meta, opt + fut)
+    reps = ingest([session.definitions, p_opt, p_mix], tmp_path / "lake")
+    assert [r.primary_future for r in reps] == [None, None, "ESZ5"]

@@ -1,0 +1,162 @@
+"""`make bench`: generate (and cache) sessions, measure ingest against databento's own decode.
+
+Each measurement runs in its own subprocess so peak RSS is that step's alone. Results go to
+`.bench/result.json` and the table between the markers in BENCHMARKS.md is regenerated.
+
+    python scripts/bench.py [--sizes hour,day] [--out .bench]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SIZES = {
+    # name: generate_session kwargs
+    "hour": {"minutes": 60, "start": "08:30", "intensity": 1.0},
+    "day": {"minutes": 1380, "start": "17:00", "intensity": 1.0},
+}
+MARK_BEGIN = "<!-- bench:begin -->"
+MARK_END = "<!-- bench:end -->"
+
+
+def _child(code: str, *args: str) -> dict:
+    """Run ``code`` in a fresh interpreter; it prints one JSON line; add its peak RSS."""
+    wrapper = (
+        "import json, resource, sys, time\n"
+        + code
+        + "\nres['peak_rss_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+        "print(json.dumps(res))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", wrapper, *args],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+DECODE = """
+import databento as db
+t = time.perf_counter(); n = 0
+store = db.DBNStore.from_file(sys.argv[1])
+for a in store.to_ndarray(count=1 << 18):
+    n += len(a)
+res = {'records': n, 'seconds': time.perf_counter() - t}
+"""
+
+INGEST = """
+from pathlib import Path
+from replay.ingest import ingest
+t = time.perf_counter()
+reps = ingest([Path(p) for p in sys.argv[2:]], Path(sys.argv[1]))
+res = {'records': sum(r.records_in for r in reps), 'seconds': time.perf_counter() - t,
+       'rows': {k: sum(r.rows[k] for r in reps) for k in reps[0].rows}}
+"""
+
+
+def generate(out: Path, name: str) -> Path:
+    d = out / f"session-{name}"
+    stamp = d / ".complete"
+    if stamp.exists():
+        return d
+    shutil.rmtree(d, ignore_errors=True)
+    from replay.sample import generate_session
+
+    t = time.perf_counter()
+    generate_session(d, seed=11, **SIZES[name])
+    (d / ".generated_seconds").write_text(f"{time.perf_counter() - t:.1f}\n")
+    stamp.write_text("ok\n")
+    return d
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB, Python {platform.python_version()}"
+
+
+def bench_ingest(out: Path, name: str) -> dict:
+    d = generate(out, name)
+    files = sorted(p for p in d.glob("*.dbn.zst"))
+    mbp = next(p for p in files if ".mbp-10." in p.name)
+    decode = _child(DECODE, str(mbp))
+    lake = out / f"lake-{name}"
+    shutil.rmtree(lake, ignore_errors=True)
+    ing_mbp = _child(INGEST, str(lake), str(mbp))
+    shutil.rmtree(lake, ignore_errors=True)
+    ing_all = _child(INGEST, str(lake), *map(str, files))
+    return {
+        "session": name,
+        "files": {p.name: p.stat().st_size for p in files},
+        "mbp10_records": decode["records"],
+        "decode_s": decode["seconds"],
+        "decode_rss_mb": decode["peak_rss_mb"],
+        "ingest_mbp10_s": ing_mbp["seconds"],
+        "ingest_mbp10_rss_mb": ing_mbp["peak_rss_mb"],
+        "ingest_all_s": ing_all["seconds"],
+        "ingest_all_records": ing_all["records"],
+        "ingest_all_rss_mb": ing_all["peak_rss_mb"],
+        "rows": ing_all["rows"],
+    }
+
+
+def table(results: list[dict], mach: str) -> str:
+    lines = [
+        f"Machine: {mach}. Command: `make bench` (`python scripts/bench.py`).",
+        "",
+        "| session | MBP-10 records | databento decode (`to_ndarray`) | ingest MBP-10 file | "
+        "ingest ÷ decode | ingest all 4 files | peak RSS ingest (MBP-10 / all) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        n = r["mbp10_records"]
+        lines.append(
+            f"| {r['session']} | {n:,} | {r['decode_s']:.2f} s ({n / r['decode_s'] / 1e6:.2f} M/s)"
+            f" | {r['ingest_mbp10_s']:.2f} s ({n / r['ingest_mbp10_s'] / 1e6:.2f} M/s)"
+            f" | {r['ingest_mbp10_s'] / r['decode_s']:.2f}×"
+            f" | {r['ingest_all_s']:.2f} s ({r['ingest_all_records']:,} records)"
+            f" | {r['ingest_mbp10_rss_mb']:.0f} MB / {r['ingest_all_rss_mb']:.0f} MB |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="hour,day")
+    ap.add_argument("--out", default=str(ROOT / ".bench"))
+    args = ap.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    results = [bench_ingest(out, s) for s in args.sizes.split(",")]
+    mach = machine()
+    (out / "result.json").write_text(json.dumps({"machine": mach, "ingest": results}, indent=2))
+    text = table(results, mach)
+    print(text)
+    bm = ROOT / "BENCHMARKS.md"
+    doc = bm.read_text() if bm.exists() else f"# Benchmarks\n\n{MARK_BEGIN}\n{MARK_END}\n"
+    if MARK_BEGIN in doc and MARK_END in doc:
+        head, rest = doc.split(MARK_BEGIN, 1)
+        _, tail = rest.split(MARK_END, 1)
+        bm.write_text(f"{head}{MARK_BEGIN}\n{text}\n{MARK_END}{tail}")
+
+
+if __name__ == "__main__":
+    main()
