@@ -313,6 +313,13 @@ def unique_pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """np.unique over rows of (a, b), with a fast path for the usual single pair per chunk."""
     if a.shape[0] and bool(np.all(a == a[0])) and bool(np.all(b == b[0])):
         return np.asarray([[a[0], b[0]]], dtype=np.int64), np.zeros(a.shape[0], dtype=np.int64)
+    lo = int(b.min())
+    span = int(b.max()) - lo + 1
+    if int(a.min()) >= 0 and span < (1 << 24) and int(a.max()) < (1 << 38):
+        # One int64 key per row: a 1-D unique is several times faster than unique(axis=0).
+        keys, inv = np.unique((a << 24) | (b - lo), return_inverse=True)
+        uniq = np.stack([keys >> 24, (keys & ((1 << 24) - 1)) + lo], axis=1)
+        return uniq, inv.reshape(-1)
     uniq, inv = np.unique(np.stack([a, b], axis=1), axis=0, return_inverse=True)
     return uniq, inv.reshape(-1)
 

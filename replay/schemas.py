@@ -126,3 +126,85 @@ INGEST_LOG = pa.schema(
         pa.field("primary_future", pa.string(), nullable=True),
     ]
 )
+
+
+def _gold_fields() -> list[pa.Field]:
+    f = pa.field
+    s, i64, i32, f64 = pa.string(), pa.int64(), pa.int32(), pa.float64()
+    return [
+        f("ts_ns", i64, nullable=False),
+        f("snap_index", i32, nullable=False),
+        f("session_date", pa.date32(), nullable=False),
+        f("instrument", s, nullable=False),
+        f("spot_px", i64, nullable=False),
+        f("bid_px", i64, nullable=False),
+        f("ask_px", i64, nullable=False),
+        f("level_id", s, nullable=False),
+        f("level_kind", s, nullable=False),
+        f("level_px", i64, nullable=False),
+        f("direction", s, nullable=False),
+        f("distance_pts", f64, nullable=False),
+        f("barrier_state", s, nullable=False),
+        f("delta_liq", i64, nullable=False),
+        f("delta_liq_smooth", f64),
+        f("replenishment_ratio", f64, nullable=False),
+        f("replenishment_ratio_smooth", f64),
+        f("added", i64, nullable=False),
+        f("canceled", i64, nullable=False),
+        f("filled", i64, nullable=False),
+        f("defending_px", i64),
+        f("defending_sz", i64),
+        f("churn", i64, nullable=False),
+        f("depth_in_zone", i64, nullable=False),
+        f("barrier_confidence", f64, nullable=False),
+        f("tape_imbalance", f64, nullable=False),
+        f("buy_vol", i64, nullable=False),
+        f("sell_vol", i64, nullable=False),
+        f("velocity", f64, nullable=False),
+        f("velocity_smooth", f64),
+        f("sweep_detected", pa.bool_(), nullable=False),
+        f("sweep_direction", s),
+        f("sweep_notional", f64),
+        f("sweep_prints", i32),
+        f("sweep_window_ms", f64),
+        f("tape_confidence", f64, nullable=False),
+        f("fuel_effect", s, nullable=False),
+        f("net_dealer_gamma", f64, nullable=False),
+        f("net_dealer_gamma_smooth", f64),
+        f("call_wall_px", i64),
+        f("put_wall_px", i64),
+        f("gamma_flip_px", i64),
+        f("fuel_confidence", f64, nullable=False),
+        f("liquidity_score", f64, nullable=False),
+        f("hedge_score", f64, nullable=False),
+        f("tape_score", f64, nullable=False),
+        f("break_score_raw", f64, nullable=False),
+        f("break_score_smooth", f64, nullable=False),
+        f("signal", s, nullable=False),
+        f("confidence", s, nullable=False),
+        f("approach_velocity", f64, nullable=False),
+        f("approach_bars", i32, nullable=False),
+        f("prior_touches", i32, nullable=False),
+        f("runway_direction", s, nullable=False),
+        f("next_obstacle_id", s),
+        f("next_obstacle_px", i64),
+        f("runway_pts", f64),
+        f("runway_quality", s, nullable=False),
+        f("note", s, nullable=False),
+    ]
+
+
+GOLD = pa.schema(_gold_fields())
+"""Gold ``levels.signals`` timeline (SPEC §3.1): one row per snap × active level."""
+
+GOLD_ENUMS: dict[str, tuple[str, ...]] = {
+    "direction": ("SUPPORT", "RESISTANCE"),
+    "barrier_state": ("VACUUM", "WALL", "ABSORPTION", "CONSUMED", "WEAK", "NEUTRAL"),
+    "sweep_direction": ("UP", "DOWN"),
+    "fuel_effect": ("AMPLIFY", "DAMPEN", "NEUTRAL"),
+    "signal": ("BREAK", "REJECT", "CONTESTED", "NEUTRAL"),
+    "confidence": ("HIGH", "MEDIUM", "LOW"),
+    "runway_direction": ("UP", "DOWN"),
+    "runway_quality": ("CLEAR", "OBSTRUCTED"),
+}
+"""Closed sets of the string enums; the writer refuses anything else."""

@@ -1,0 +1,187 @@
+"""The merged event stream of a session (SPEC §2.4), as per-stream consecutive slices.
+
+Total order: (``ts_recv``, stream rank, ``sequence``, ``src_key``, ``src_row``) with ranks
+futures_mbp10 1 < futures_trades 2 < option_trades 3. Each stream arrives already sorted by its
+own key (Bronze partition order), so the merge never re-sorts a stream: it buffers one batch per
+stream, and every buffered row whose key is <= the smallest "last buffered key" among unfinished
+streams is safe to emit. A chunk of ``chunk_events`` events is the first ``chunk_events`` safe
+events in the total order (an explicit lexsort over the five key columns, so no equal-key order is
+left to a library); per stream they form a prefix, which is what the engines receive.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import numpy as np
+
+from engines.events import DepthBatch, OptionTradeBatch, TradeBatch
+from replay.bronze_reader import Keyed
+
+B = TypeVar("B", DepthBatch, TradeBatch, OptionTradeBatch)
+RANK_DEPTH, RANK_TRADES, RANK_OPTIONS = 1, 2, 3
+
+
+def slice_batch(b: B, start: int, stop: int) -> B:
+    return dataclasses.replace(
+        b, **{f.name: getattr(b, f.name)[start:stop] for f in dataclasses.fields(b)}
+    )
+
+
+def concat_batches(parts: list[B]) -> B:
+    first = parts[0]
+    if len(parts) == 1:
+        return first
+    return dataclasses.replace(
+        first,
+        **{
+            f.name: np.concatenate([getattr(p, f.name) for p in parts])
+            for f in dataclasses.fields(first)
+        },
+    )
+
+
+def slice_keyed(k: Keyed, start: int, stop: int) -> Keyed:
+    return Keyed(
+        k.ts[start:stop],
+        k.seq[start:stop],
+        k.src_key[start:stop],
+        k.src_row[start:stop],
+        slice_batch(k.batch, start, stop),  # type: ignore[type-var]
+    )
+
+
+def concat_keyed(parts: list[Keyed]) -> Keyed:
+    if len(parts) == 1:
+        return parts[0]
+    return Keyed(
+        np.concatenate([p.ts for p in parts]),
+        np.concatenate([p.seq for p in parts]),
+        np.concatenate([p.src_key for p in parts]),
+        np.concatenate([p.src_row for p in parts]),
+        concat_batches([p.batch for p in parts]),  # type: ignore[type-var]
+    )
+
+
+@dataclass(frozen=True)
+class MergedChunk:
+    """Consecutive events of the total order, as one slice per stream."""
+
+    depth: DepthBatch
+    trades: TradeBatch
+    options: OptionTradeBatch
+
+    def __len__(self) -> int:
+        return len(self.depth) + len(self.trades) + len(self.options)
+
+    def last_ts(self) -> int:
+        return max(
+            int(b.ts_recv[-1]) for b in (self.depth, self.trades, self.options) if len(b) > 0
+        )
+
+
+def _key_le(k: Keyed, rank: int, bound: tuple[int, ...]) -> int:
+    """How many leading rows of ``k`` have key <= ``bound`` (a prefix: k is sorted)."""
+    cols = (k.ts, np.full(len(k), rank, dtype=np.int64), k.seq, k.src_key, k.src_row)
+    less = np.zeros(len(k), dtype=bool)
+    equal = np.ones(len(k), dtype=bool)
+    for c, b in zip(cols, bound, strict=True):
+        less |= equal & (c < b)
+        equal &= c == b
+    return int(np.count_nonzero(less | equal))
+
+
+def _last_key(k: Keyed, rank: int) -> tuple[int, ...]:
+    i = len(k) - 1
+    return (int(k.ts[i]), rank, int(k.seq[i]), int(k.src_key[i]), int(k.src_row[i]))
+
+
+class _Stream:
+    def __init__(self, it: Iterator[Keyed], rank: int, empty: Any):
+        self.it = it
+        self.rank = rank
+        self.empty = empty
+        self.buf: Keyed | None = None
+        self.done = False
+
+    def fill(self) -> None:
+        while not self.done and (self.buf is None or len(self.buf) == 0):
+            nxt = next(self.it, None)
+            if nxt is None:
+                self.done = True
+            elif len(nxt):
+                self.buf = nxt
+
+    def has_rows(self) -> bool:
+        return self.buf is not None and len(self.buf) > 0
+
+    def take(self, n: int) -> Any:
+        if n == 0 or self.buf is None:
+            return self.empty
+        out = slice_keyed(self.buf, 0, n)
+        self.buf = slice_keyed(self.buf, n, len(self.buf))
+        return out.batch
+
+
+def merged_chunks(
+    depth: Iterator[Keyed],
+    trades: Iterator[Keyed],
+    options: Iterator[Keyed],
+    chunk_events: int | None = None,
+) -> Iterator[MergedChunk]:
+    """Yield the session's events in total order, ``chunk_events`` at a time (None: as read)."""
+    streams = [
+        _Stream(depth, RANK_DEPTH, DepthBatch.empty()),
+        _Stream(trades, RANK_TRADES, TradeBatch.empty()),
+        _Stream(options, RANK_OPTIONS, OptionTradeBatch.empty()),
+    ]
+    while True:
+        for s in streams:
+            s.fill()
+        live = [s for s in streams if s.has_rows()]
+        if not live:
+            return
+        bounds = [_last_key(s.buf, s.rank) for s in live if not s.done]  # type: ignore[arg-type]
+        frontier = min(bounds) if bounds else None
+        safe = [
+            len(s.buf) if frontier is None else _key_le(s.buf, s.rank, frontier)  # type: ignore[arg-type]
+            for s in live
+        ]
+        total = sum(safe)
+        counts = safe
+        if chunk_events is not None and total > chunk_events:
+            counts = _first_n(live, safe, chunk_events)
+        taken = {id(s): s.take(c) for s, c in zip(live, counts, strict=True)}
+        yield MergedChunk(
+            depth=taken.get(id(streams[0]), streams[0].empty),
+            trades=taken.get(id(streams[1]), streams[1].empty),
+            options=taken.get(id(streams[2]), streams[2].empty),
+        )
+
+
+def _first_n(live: list[_Stream], safe: list[int], n: int) -> list[int]:
+    """Per-stream counts of the first ``n`` safe events in the total order."""
+    ts, rank, seq, sk, sr, who = [], [], [], [], [], []
+    for j, (s, m) in enumerate(zip(live, safe, strict=True)):
+        b = s.buf
+        assert b is not None
+        ts.append(b.ts[:m])
+        rank.append(np.full(m, s.rank, dtype=np.int64))
+        seq.append(b.seq[:m])
+        sk.append(b.src_key[:m])
+        sr.append(b.src_row[:m])
+        who.append(np.full(m, j, dtype=np.int64))
+    order = np.lexsort(
+        (
+            np.concatenate(sr),
+            np.concatenate(sk),
+            np.concatenate(seq),
+            np.concatenate(rank),
+            np.concatenate(ts),
+        )
+    )
+    first = np.concatenate(who)[order[:n]]
+    return [int(np.count_nonzero(first == j)) for j in range(len(live))]
