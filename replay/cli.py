@@ -6,6 +6,7 @@ only ever means a bug in levelreplay.
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Annotated, TypeVar
 import typer
 
 from engines.config import ConfigError, EngineConfig
-from replay.errors import LevelReplayError
+from replay.errors import LevelReplayError, UserError
 
 app = typer.Typer(
     add_completion=False,
@@ -104,6 +105,109 @@ def sample(
     )
     for path in res.files:
         typer.echo(str(path))
+
+
+def _dates(date: str, end_date: str | None) -> list[dt.date]:
+    try:
+        d0 = dt.date.fromisoformat(date)
+        d1 = dt.date.fromisoformat(end_date) if end_date else d0
+    except ValueError as exc:
+        raise UserError(f"bad date ({exc})", expected="YYYY-MM-DD") from None
+    if d1 < d0:
+        raise UserError(f"--end-date {d1} is before --date {d0}", expected="end >= start")
+    return [d0 + dt.timedelta(days=i) for i in range((d1 - d0).days + 1)]
+
+
+@app.command()
+def replay(
+    lake: Annotated[Path, typer.Option("--lake", help="lake root written by ingest")],
+    date: Annotated[str, typer.Option("--date", help="CME trade date YYYY-MM-DD")],
+    end_date: Annotated[str | None, typer.Option("--end-date", help="last date of a range")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="TOML [engine] overrides")] = None,
+    out: Annotated[Path, typer.Option("--out", help="output root (Gold goes in OUT/gold)")] = Path(
+        "out"
+    ),
+    chunk_events: Annotated[
+        int | None, typer.Option("--chunk-events", help="events per engine call (default: as read)")
+    ] = None,
+    symbol: Annotated[
+        str | None, typer.Option(help="primary future (default: most traded)")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="overwrite existing Gold")] = False,
+) -> None:
+    """Bronze → Gold + manifest for each session; progress bar on a terminal."""
+    from replay.driver import replay_session
+    from replay.lake import list_dates
+    from replay.progress import snap_progress
+
+    cfg = _guard(lambda: load_config(config))
+    dates = _guard(lambda: _dates(date, end_date))
+    if end_date is not None:
+        have = set(list_dates(lake, "futures_mbp10")) | set(list_dates(lake, "futures_trades"))
+        dates = [d for d in dates if d in have]
+    for d in dates:
+        with snap_progress(f"replay {d.isoformat()}") as on_snap:
+            res = _guard(
+                lambda d=d, on_snap=on_snap: replay_session(
+                    lake,
+                    d,
+                    cfg,
+                    out,
+                    chunk_events=chunk_events,
+                    force=force,
+                    symbol=symbol,
+                    on_snap=on_snap,
+                )
+            )
+        ev = sum(res.events.values())
+        typer.echo(
+            f"{d.isoformat()}: {ev} events, {res.snaps} snaps, {res.rows} rows in "
+            f"{res.seconds:.1f}s ({ev / max(res.seconds, 1e-9):,.0f} events/s) → {res.gold} "
+            f"digest {res.digest[:16]}"
+        )
+
+
+@app.command()
+def verify(
+    a: Annotated[
+        Path, typer.Argument(help="first Gold run (output root, session dir or manifest)")
+    ],
+    b: Annotated[Path, typer.Argument(help="second Gold run")],
+) -> None:
+    """Compare two Gold runs; exit 1 naming the first difference."""
+    from replay.verify import compare
+
+    diffs = _guard(lambda: compare(a, b))
+    if diffs:
+        for d in diffs:
+            typer.echo(f"DIFFERENT: {d}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"identical: {a} == {b}")
+
+
+@app.command()
+def plot(
+    gold: Annotated[Path, typer.Argument(help="Gold Parquet file or its date= directory")],
+    out: Annotated[Path, typer.Option("--out", help="PNG to write")],
+    config: Annotated[Path | None, typer.Option("--config", help="TOML [engine] overrides")] = None,
+) -> None:
+    """Price, active levels, smoothed break score and BREAK/REJECT markers as a PNG."""
+    from replay.plot import plot_gold
+
+    cfg = _guard(lambda: load_config(config))
+    path = gold / "part-00000.parquet" if gold.is_dir() else gold
+    if not path.is_file():
+        _fail(UserError("no Gold file here", path=str(gold), expected="a Gold Parquet file"), 2)
+    typer.echo(str(plot_gold(path, out, cfg)))
+
+
+@app.command()
+def info(lake: Annotated[Path, typer.Option("--lake", help="lake root")]) -> None:
+    """Sessions in the lake, rows per table, time spans."""
+    from replay.lake_info import lake_info
+
+    for line in _guard(lambda: lake_info(lake)):
+        typer.echo(line)
 
 
 @app.command()

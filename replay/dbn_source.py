@@ -25,6 +25,7 @@ import zstandard
 from databento.common.symbology import InstrumentMap
 
 from replay.errors import BadInputFile
+from replay.record_columns import split_fields
 
 DATASET = "GLBX.MDP3"
 SUPPORTED = {"mbp-10": 10, "trades": 0, "definition": 19}
@@ -353,27 +354,15 @@ class _SymbolResolver:
         return per_pair[inv.reshape(-1)], symbols
 
 
-def _u64_to_i64(a: np.ndarray) -> np.ndarray:
-    return a.astype(np.int64)
-
-
 def _dbn_chunk(src: SourceFile, arr: np.ndarray, resolver: _SymbolResolver, row0: int) -> Chunk:
-    cols: dict[str, np.ndarray] = {}
-    names = arr.dtype.names or ()
-    for name in names:
-        if name in ("length", "_reserved") or name.startswith("_"):
-            continue
-        a = arr[name]
-        kind = a.dtype.kind
-        if kind == "S":
-            if a.dtype.itemsize == 1:
-                cols[name] = a.view(np.uint8).copy()
-            else:
-                cols[name] = a.copy()  # fixed-width bytes; decoded by the writer
-        elif name.startswith("ts_") and name != "ts_in_delta":
-            cols[name] = _u64_to_i64(a)
-        else:
-            cols[name] = np.ascontiguousarray(a)
+    cols = split_fields(arr, skip=("length", "_reserved"))
+    for name in arr.dtype.names or ():
+        fdt = arr.dtype.fields[name][0]
+        if fdt.kind == "S" and fdt.itemsize > 1 and not name.startswith("_"):
+            cols[name] = arr[name].copy()  # fixed-width bytes (definitions); decoded by ingest
+    for name in list(cols):
+        if name.startswith("ts_") and name != "ts_in_delta":
+            cols[name] = cols[name].view(np.int64)  # u64 ns since epoch: all fit in int64
     ts = cols["ts_recv"]
     if src.schema == "definition":
         sym = arr["raw_symbol"]

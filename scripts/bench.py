@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SIZES = {
     # name: generate_session kwargs
     "hour": {"minutes": 60, "start": "08:30", "intensity": 1.0},
-    "day": {"minutes": 1380, "start": "17:00", "intensity": 1.0},
+    "day": {"minutes": 1380, "start": "17:00", "intensity": 7.0},
 }
 MARK_BEGIN = "<!-- bench:begin -->"
 MARK_END = "<!-- bench:end -->"

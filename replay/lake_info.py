@@ -1,0 +1,47 @@
+"""`levelreplay info`: what a lake holds, read from Parquet footers only (fast on big lakes)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from replay.errors import UserError
+from replay.lake import bronze_root, list_dates, partition_file
+from replay.schemas import TABLES
+
+
+def _span(path: Path) -> tuple[int | None, int | None]:
+    md = pq.ParquetFile(path).metadata
+    idx = md.schema.to_arrow_schema().get_field_index("ts_recv")
+    lo = hi = None
+    for g in range(md.num_row_groups):
+        st = md.row_group(g).column(idx).statistics
+        if st is not None and st.has_min_max:
+            lo = st.min if lo is None else min(lo, st.min)
+            hi = st.max if hi is None else max(hi, st.max)
+    return lo, hi
+
+
+def _fmt(ns: int | None) -> str:
+    if ns is None:
+        return "-"
+    return dt.datetime.fromtimestamp(ns // 1_000_000_000, tz=dt.UTC).strftime("%H:%M:%S")
+
+
+def lake_info(lake: Path) -> list[str]:
+    if not bronze_root(lake).is_dir():
+        raise UserError("no Bronze lake here", path=str(lake), expected="a lake written by ingest")
+    dates = sorted({d for t in TABLES for d in list_dates(lake, t)})
+    lines = [f"{lake}: {len(dates)} session(s)"]
+    for d in dates:
+        parts = []
+        for t in TABLES:
+            p = partition_file(lake, t, d)
+            if p.is_file():
+                n = pq.ParquetFile(p).metadata.num_rows
+                lo, hi = _span(p)
+                parts.append(f"{t} {n:,} ({_fmt(lo)}–{_fmt(hi)} UTC)")
+        lines.append(f"  {d.isoformat()}: " + "; ".join(parts))
+    return lines

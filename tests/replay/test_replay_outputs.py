@@ -1,0 +1,173 @@
+"""Gold schema and order, manifest, verify, payload, CLI errors and crash safety."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+import replay.driver as driver
+from engines.config import EngineConfig
+from engines.signal_service import SnapResult
+from replay.cli import app
+from replay.driver import replay_session
+from replay.ingest import ingest
+from replay.payload import encode_payload, snap_payload
+from replay.sample import generate_session
+from replay.schemas import GOLD, GOLD_ENUMS
+from replay.verify import compare
+
+DATE = dt.date(2025, 11, 14)
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("out")
+    generate_session(root / "src", minutes=3)
+    ingest(sorted((root / "src").glob("*.dbn.zst")), root / "lake")
+    replay_session(root / "lake", DATE, EngineConfig(), root / "a")
+    return root / "lake", root / "a"
+
+
+def _gold(out: Path) -> Path:
+    return out / "gold/levels_signals/date=2025-11-14/part-00000.parquet"
+
+
+def test_gold_schema_order_and_enums(run: tuple[Path, Path]) -> None:
+    _, out = run
+    t = pq.read_table(_gold(out))
+    assert t.schema.equals(GOLD, check_metadata=False)
+    rows = t.select(["ts_ns", "level_px", "level_id"]).to_pylist()
+    keys = [(r["ts_ns"], r["level_px"], r["level_id"]) for r in rows]
+    assert keys == sorted(keys) and len(set(keys)) == len(keys)
+    for col, allowed in GOLD_ENUMS.items():
+        vals = {v for v in t.column(col).to_pylist() if v is not None}
+        assert vals <= set(allowed), col
+    # every snap row carries a two-sided book: bid < ask, and distance is (spot - L) in points
+    for r in t.slice(0, 200).to_pylist():
+        assert r["bid_px"] < r["ask_px"]
+        assert r["distance_pts"] == (r["spot_px"] - r["level_px"]) / 1e9
+        assert abs(r["distance_pts"]) <= 2.5  # monitor band, closed
+
+
+def test_manifest_has_the_deterministic_facts(run: tuple[Path, Path]) -> None:
+    _, out = run
+    m = json.loads((_gold(out).parent / "_manifest.json").read_text())
+    det = m["deterministic"]
+    for key in ("code_digest", "config", "config_sha256", "inputs", "events", "snaps", "rows"):
+        assert key in det
+    assert det["rows"] == pq.ParquetFile(_gold(out)).metadata.num_rows
+    from replay.manifest import canonical_json, sha256_bytes, sha256_file
+
+    body = {k: v for k, v in det.items() if k != "digest"}
+    assert det["digest"] == sha256_bytes(canonical_json(body))
+    assert det["outputs"]["part-00000.parquet"] == sha256_file(_gold(out))
+    assert set(m["run"]) >= {"started_utc", "duration_s", "host", "chunk_events", "libraries"}
+    text = (_gold(out).parent / "_manifest.json").read_text()
+    assert text.endswith("\n")
+
+
+def test_verify_names_the_first_differing_row_and_column(
+    run: tuple[Path, Path], tmp_path: Path
+) -> None:
+    _, out = run
+    t = pq.read_table(_gold(out))
+    col = t.column("break_score_raw").to_pylist()
+    col[17] = col[17] + 1.0
+    changed = t.set_column(
+        t.schema.get_field_index("break_score_raw"), "break_score_raw", pa.array(col)
+    )
+    other = tmp_path / "b/gold/levels_signals/date=2025-11-14"
+    other.mkdir(parents=True)
+    pq.write_table(changed.cast(GOLD), other / "part-00000.parquet")
+    diffs = compare(out, tmp_path / "b")
+    assert diffs and "row 17, column break_score_raw" in str(diffs[0])
+    res = runner.invoke(app, ["verify", str(out), str(tmp_path / "b")])
+    assert res.exit_code == 1
+    assert "row 17, column break_score_raw" in res.output
+
+
+def test_payload_is_finite_json_in_milliseconds(run: tuple[Path, Path]) -> None:
+    _, out = run
+    t = pq.read_table(_gold(out)).slice(0, 1).to_pylist()[0]
+    from engines.signal_service import LevelRow
+
+    fields = {k: t[k] for k in LevelRow.__dataclass_fields__}
+    fields["velocity"] = math.nan  # a NaN must become null, never "NaN"
+    row = LevelRow(**fields)
+    snap = SnapResult(t["ts_ns"], t["snap_index"], t["spot_px"], t["bid_px"], t["ask_px"], (row,))
+    raw = encode_payload(snap)
+    obj = json.loads(raw)
+    assert obj["ts"] == t["ts_ns"] // 1_000_000
+    assert obj["es"]["spot"] == t["spot_px"] / 1e9
+    lv = obj["levels"][0]
+    assert lv["id"] == t["level_id"] and lv["tape"]["velocity"] is None
+    assert set(lv) >= {"barrier", "tape", "fuel", "runway", "signal", "break_score_smooth"}
+    assert snap_payload(snap)["levels"][0]["price"] == t["level_px"] / 1e9
+
+
+def test_existing_output_is_refused_without_force(run: tuple[Path, Path]) -> None:
+    lake, out = run
+    res = runner.invoke(
+        app, ["replay", "--lake", str(lake), "--date", "2025-11-14", "--out", str(out)]
+    )
+    assert res.exit_code == 2 and "already exists" in res.output and "--force" in res.output
+
+
+def test_unknown_session_and_bad_config_are_user_errors(
+    run: tuple[Path, Path], tmp_path: Path
+) -> None:
+    lake, _ = run
+    res = runner.invoke(
+        app, ["replay", "--lake", str(lake), "--date", "2025-11-21", "--out", str(tmp_path)]
+    )
+    assert res.exit_code == 2
+    assert "no futures data for session 2025-11-21" in res.output and "2025-11-14" in res.output
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text("[engine]\nbreak_entr = 70\n")
+    res = runner.invoke(
+        app,
+        [
+            "replay",
+            "--lake",
+            str(lake),
+            "--date",
+            "2025-11-14",
+            "--out",
+            str(tmp_path),
+            "--config",
+            str(cfg),
+        ],
+    )
+    assert res.exit_code == 2 and "break_entr" in res.output
+    cfg.write_text("[engine]\nbreak_enter = 170\n")
+    res = runner.invoke(app, ["config", "show", "--config", str(cfg)])
+    assert res.exit_code == 2 and "break_enter" in res.output and "0..100" in res.output
+
+
+def test_a_crash_mid_write_leaves_the_previous_gold_intact(
+    run: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lake, out = run
+    before = _gold(out).read_bytes()
+    calls = {"n": 0}
+    real = driver.score_snap
+
+    def dying(cfg, inp, state):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 300:
+            raise KeyboardInterrupt("killed mid-session")
+        return real(cfg, inp, state)
+
+    monkeypatch.setattr(driver, "score_snap", dying)
+    with pytest.raises(KeyboardInterrupt):
+        replay_session(lake, DATE, EngineConfig(), out, force=True)
+    assert _gold(out).read_bytes() == before
+    assert not [p for p in _gold(out).parent.iterdir() if p.name.startswith(".")]
