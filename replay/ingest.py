@@ -386,6 +386,7 @@ def _append_log(lake: Path, rep: FileReport) -> None:
     new = pa.Table.from_pylist([row], schema=INGEST_LOG)
     table = pa.concat_tables([read_ingest_log(lake), new])
     final = ingest_log_path(lake)
+    final.parent.mkdir(parents=True, exist_ok=True)  # a file that only had exclusions
     tmp = temp_path_for(final, rep.sha256[:16])
     pq.write_table(table, tmp, compression="zstd")
     commit(tmp, final)

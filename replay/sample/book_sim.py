@@ -19,7 +19,8 @@ Events (each ends with one ``F_LAST`` record):
 
 Flow is steered towards a per-second target mid (the scenario's price path) by biasing the
 aggressor side, which side adds and which side cancels. Scripted zone directives (a replenished
-wall or a pulled "vacuum" at a price zone on one side) and scripted sweeps come from the scenario.
+wall, a pulled "vacuum", or a "held" zone that ordinary flow leaves alone while its resting depth
+is built out of view) and scripted sweeps come from the scenario.
 """
 
 from __future__ import annotations
@@ -65,12 +66,18 @@ SF_ZONE_RATE = 4  # zone-directive events per second (zone slot 0; slot 1 uses S
 SF_SPREAD_RATE = 5  # calendar-spread events per second
 SF_ZONE2_RATE = 6
 SF_COLS = 7
-SI_ZONE_MODE = 0  # 0 none, 1 wall (replenish), 2 vacuum (pull)
+SI_ZONE_MODE = 0  # 0 none, 1 wall (replenish), 2 vacuum (pull), 3 hold (see ZONE_HOLD)
 SI_ZONE_SIDE = 1  # 0 bid, 1 ask
 SI_ZONE_LO = 2  # grid index
 SI_ZONE_HI = 3
 SI_ZONE_SLOT = 4  # zone slot z uses columns SI_* + z * SI_ZONE_SLOT
 N_ZONES = 2
+ZONE_WALL, ZONE_VACUUM, ZONE_HOLD = 1, 2, 3
+# A held zone: ordinary flow neither adds, cancels nor modifies there, and its prices that the
+# book does not show are topped up (no record: MBP-10 cannot see them) to HOLD_DEPTH + U(0,
+# HOLD_DEPTH_SPREAD). So depth that is pulled later was built long before the barrier window.
+HOLD_DEPTH = 110
+HOLD_DEPTH_SPREAD = 90
 SI_COLS = SI_ZONE_SLOT * N_ZONES
 
 # output columns
@@ -106,12 +113,19 @@ class DepthBuffers:
         )
 
 
+# Mean visible size by level index 0..9 once the event flow has settled (measured on the kernel's
+# output); prices beyond the tenth level keep the tenth level's profile.
+STEADY_DEPTH = np.array([17.0, 33.0, 44.0, 53.0, 64.0, 71.0, 80.0, 88.0, 93.0, 104.0])
+
+
 def init_book(rng: np.random.Generator, n_grid: int, bb: int, big_prob: float) -> np.ndarray:
-    """A (4, n_grid) book: deep sizes grow away from the touch, rare large resting orders."""
+    """A (4, n_grid) book drawn from the flow's own steady state (gamma, CV 0.5, mean by level),
+    so depth does not drift while the book settles: a drift would read as one-sided add flow
+    (ABSORPTION / WALL) in the barrier window. Rare large resting orders away from the touch."""
     idx = np.arange(n_grid)
     dist = np.where(idx <= bb, bb - idx, idx - (bb + 1))
-    depth_mean = 18.0 + 6.0 * np.minimum(dist, 15)
-    sizes = 1 + np.floor(rng.exponential(1.0, n_grid) * depth_mean).astype(np.int64)
+    depth_mean = STEADY_DEPTH[np.minimum(dist, N_LEVELS - 1)]
+    sizes = 1 + np.floor(rng.gamma(4.0, 0.25, n_grid) * depth_mean).astype(np.int64)
     big = rng.random(n_grid) < big_prob
     sizes = np.where(big & (dist >= 3), 500 + rng.integers(0, 400, n_grid), sizes)
     book = np.zeros((4, n_grid), np.int64)
@@ -391,10 +405,10 @@ def _book_event(
         pb = 0.5 + (0.3 if up else 0.0) - (0.3 if down else 0.0)
         row = 0 if rng.random() < pb else 1
         p = bb + 1 if row == 0 else ba - 1
-        if use_zone and _in_zone(sched_i, s, row, p) == 2:
+        if use_zone and _in_zone(sched_i, s, row, p) >= ZONE_VACUUM:
             row = 1 - row
             p = bb + 1 if row == 0 else ba - 1
-            if _in_zone(sched_i, s, row, p) == 2:
+            if _in_zone(sched_i, s, row, p) >= ZONE_VACUUM:
                 return nd, nt
         q = 1 + int(_expo(rng, 6.0))
         _increase(book, row, p, q, True)
@@ -468,7 +482,7 @@ def _book_event(
         row = 1 if rng.random() < pa else 0
         p = bb - k if row == 0 else ba + k
         zone = _in_zone(sched_i, s, row, p) if use_zone else 0
-        if zone == 1:
+        if zone in (ZONE_WALL, ZONE_HOLD):
             return nd, nt
         sz = book[row, p]
         want = 1 + int(_expo(rng, 2.0 + max(0.0, sz - (22.0 + 10.0 * k)) / 3.0))
@@ -493,7 +507,7 @@ def _book_event(
         pbid = 0.5 + (0.15 if up else 0.0) - (0.15 if down else 0.0)
         row = 0 if rng.random() < pbid else 1
         p = bb - k if row == 0 else ba + k
-        if use_zone and _in_zone(sched_i, s, row, p) == 2:
+        if use_zone and _in_zone(sched_i, s, row, p) >= ZONE_VACUUM:
             return nd, nt
         sz = book[row, p]
         q = 1 + int(_expo(rng, 3.0 + max(0.0, (22.0 + 10.0 * k) - sz) / 3.0))
@@ -503,10 +517,12 @@ def _book_event(
         row = 0 if rng.random() < 0.5 else 1
         p = bb - k if row == 0 else ba + k
         zone = _in_zone(sched_i, s, row, p) if use_zone else 0
+        if zone == ZONE_HOLD:
+            return nd, nt
         grow = rng.random() < 0.5
-        if zone == 1:
+        if zone == ZONE_WALL:
             grow = True
-        elif zone == 2:
+        elif zone == ZONE_VACUUM:
             grow = False
         q = 1 + int(rng.random() * 3.0)
         if grow:
@@ -547,7 +563,8 @@ def _book_event(
 @njit(cache=True)
 def _zone_event(rng, st, book, base, tick, inst, sched_i, s, z, ts_e, ts_r, buf, nd):  # type: ignore[no-untyped-def]
     """A scripted wall refill (add) or vacuum pull (cancel, never the last contract) in the zone,
-    only at prices the book shows, so the flow is visible in the MBP-10 stream."""
+    only at prices the book shows, so the flow is visible in the MBP-10 stream. A held zone instead
+    tops up a price the book does *not* show (the resting depth a later pull removes)."""
     bi8, bu1, blv = buf
     o = z * SI_ZONE_SLOT
     mode = sched_i[s, SI_ZONE_MODE + o]
@@ -562,12 +579,21 @@ def _zone_event(rng, st, book, base, tick, inst, sched_i, s, z, ts_e, ts_r, buf,
         vis_lo, vis_hi = bb - (N_LEVELS - 1), bb
     else:
         vis_lo, vis_hi = ba, ba + (N_LEVELS - 1)
+    if mode == ZONE_HOLD:
+        p = lo + int(rng.random() * (hi - lo + 1))
+        hidden = p < vis_lo if row == 0 else p > vis_hi
+        if hidden:  # beyond the ten shown levels: on this side's book, out of view
+            q = HOLD_DEPTH + int(rng.random() * HOLD_DEPTH_SPREAD)
+            if book[row, p] < q:
+                book[row, p] = q
+                book[row + 2, p] = max(book[row + 2, p], q // 12)
+        return nd
     a = max(lo, vis_lo)
     b = min(hi, vis_hi)
     if a > b:
         return nd
     p = a + int(rng.random() * (b - a + 1))
-    if mode == 1:
+    if mode == ZONE_WALL:
         q = 3 + int(_expo(rng, 8.0))
         _increase(book, row, p, q, True)
         action = ACT_ADD

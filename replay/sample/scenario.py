@@ -13,16 +13,21 @@ Episode block (offsets in seconds from its start B; B is 08:30 CT when the sessi
 08:30–09:00 CT of the trade date, else the session start; L1 is the first multiple of 10 points at
 least 3 points below the price at B, L2 = L1 − 30):
 
-* 30–300 s customers *sell* 0DTE options at strikes L1−5..L1+10 (dealers long gamma at L1);
-  120–420 s a bid wall at L1 ± 2 ticks is refilled; price approaches from above, sits at
-  L1+0.25 / L1+0.50 from 330 to 362 s, then bounces: ``wall_reject`` (REJECT at L1).
+* 30–300 s customers *sell* 0DTE options at strikes L1 and L1+5 (dealers long gamma at L1);
+  120–420 s a bid wall at L1 ± 2 ticks is refilled; price waits 2–2.5 points above L1, drops to
+  L1+0.25 / L1+0.50 at 326–330 s, sits there until 362 s, then bounces: ``wall_reject`` (REJECT at
+  L1 about 3 s after the price comes within the 1-point touch band). 420–500 s the same customers
+  buy those options back, so dealers are flat again once the episode is over.
 * 660 s a buy sweep through ≥ 4 ask levels, ≥ 120 contracts: ``buy_sweep``.
-* 600–1000 s customers *buy* options at strikes L2−10..L2+5 (dealers short gamma at L2);
-  1000–1262 s bids at L2 ± 2 ticks are pulled while the price sits about 2 points above L2
-  (1232–1240 s bids at L2+0.75..L2+2.5 are refilled: depth for the first sweep);
-  1240 s a sell sweep down to L2+0.5 (never further), trades frozen until 1249.5 s, then a sell
-  sweep through L2: ``vacuum_break`` (BREAK at L2, expected ≈ 3.5 s after the first sweep, while
-  spot is still above L2).
+* 600–1000 s customers *buy* options at strikes L2−5, L2, L2+5 (dealers short gamma at L2, and
+  they stay short: nobody sells those back).
+* 1000–1236 s bids at L2 ± 2 ticks are *held*: ordinary flow leaves them alone and their depth is
+  built while out of view, so when the price arrives (about 2 points above L2 from 1080 s) they
+  are resting depth, not flow of the 240 s barrier window; the barrier reads NEUTRAL.
+  1236–1240 s they are pulled fast (canceled − added ≫ 100, added 0: VACUUM), and keep being
+  pulled until 1262 s; 1232–1240 s bids at L2+0.75..L2+2.5 are refilled (depth for the first
+  sweep). 1240 s a sell sweep down to L2+0.5 (never further), trades frozen until 1249.5 s, then
+  a sell sweep through L2: ``vacuum_break`` (BREAK at L2 while spot is still L2+0.5).
 
 An episode is scripted only if the session is long enough to hold it.
 """
@@ -70,18 +75,24 @@ GAMMA_TARGET = 75.0  # |dealer gamma| the scripted option flow aims at (3x the t
 
 # episode block offsets (seconds from B)
 EP1_OPT = (30, 300)
+EP1_UNWIND = (420, 500)
 EP1_WALL = (120, 420)
+EP1_WAIT = 326  # price waits >= 2 points above L1 until here, then drops into the touch band
 EP1_DWELL = (330, 362)
 EP1_NEEDS = 600
 EP3_SWEEP = 660
 EP3_NEEDS = 700
 EP2_OPT = (600, 1000)
-EP2_VACUUM = (1000, 1262)
+EP2_HOLD = (1000, 1236)
+EP2_PULL = (1236, 1240)  # the fast pull: VACUUM from here
+EP2_VACUUM = (1240, 1262)
 EP2_SUPPORT = (1232, 1240)
 EP2_SWEEP1 = 1240.0
 EP2_SWEEP2 = 1249.5
 EP2_NEEDS = 1300
 BLOCK_LEN = 1800
+WALL_REJECT_LAG_S = 2.0  # REJECT at L1 this long after the dwell starts (see test_episodes)
+VACUUM_BREAK_LAG_S = 3.25  # BREAK at L2 this long after the first sweep (see test_episodes)
 
 
 @dataclass(frozen=True)
@@ -298,9 +309,9 @@ def _waypoints(ob: float) -> tuple[float, float, list[tuple[float, float, float]
     l2 = l1 - 30.0
     wp = [
         (0.0, ob, 0.0),
-        (200.0, l1 + 2.25, 0.5),
-        (300.0, l1 + 1.75, 0.2),
-        (EP1_DWELL[0], l1 + 0.375, 0.1),
+        (200.0, l1 + 2.5, 0.5),
+        (EP1_WAIT, l1 + 2.125, 0.15),
+        (EP1_DWELL[0], l1 + 0.375, 0.0),
         (EP1_DWELL[1], l1 + 0.375, 0.0),
         (420.0, l1 + 4.0, 0.3),
         (EP3_SWEEP - 5.0, l1 + 7.0, 0.8),
@@ -402,14 +413,13 @@ def build_plan(
     episodes: list[Episode] = []
     date_s = trade_date.isoformat()
     if span >= EP1_NEEDS:
-        zone(EP1_WALL, (l1 - 0.5, l1 + 0.5), 1, 0.7, 0)
+        zone(EP1_WALL, (l1 - 0.5, l1 + 0.5), bs.ZONE_WALL, 0.7, 0)
         d0, d1 = b0 + EP1_DWELL[0], b0 + EP1_DWELL[1]
         sched_f[d0:d1, bs.SF_TRADE_FRAC] = 0.10
         sched_f[d0:d1, bs.SF_BUY_SHIFT] = 0.08
-        strikes = tuple(units(l1 + k) for k in (-5.0, 0.0, 5.0, 10.0))
-        flows.append(
-            OptionFlow(at(EP1_OPT[0]), at(EP1_OPT[1]), strikes, ord("A"), units(l1), at(345))
-        )
+        strikes = tuple(units(l1 + k) for k in (0.0, 5.0))
+        for (t0, t1), side in ((EP1_OPT, "A"), (EP1_UNWIND, "B")):
+            flows.append(OptionFlow(at(t0), at(t1), strikes, ord(side), units(l1), at(345)))
         episodes.append(
             Episode(
                 "wall_reject",
@@ -418,18 +428,21 @@ def build_plan(
                 at(EP1_WALL[0]),
                 at(EP1_WALL[1]),
                 "REJECT",
-                at(EP1_DWELL[0] + 12),
+                at(EP1_DWELL[0] + WALL_REJECT_LAG_S),
             )
         )
     if span >= EP3_NEEDS:
         sweeps.append([at(EP3_SWEEP), 1, -1, 120, 4, 0])
     if span >= EP2_NEEDS:
-        zone(EP2_VACUUM, (l2 - 0.5, l2 + 0.5), 2, 0.8, 0)
+        l2_zone = (l2 - 0.5, l2 + 0.5)
+        zone(EP2_HOLD, l2_zone, bs.ZONE_HOLD, 2.0, 0)
+        zone(EP2_PULL, l2_zone, bs.ZONE_VACUUM, 15.0, 0)
+        zone(EP2_VACUUM, l2_zone, bs.ZONE_VACUUM, 0.8, 0)
         # bids just above the pulled zone are refilled, so the first sweep has size to eat
-        zone(EP2_SUPPORT, (l2 + 0.75, l2 + 2.5), 1, 0.3, 1)
+        zone(EP2_SUPPORT, (l2 + 0.75, l2 + 2.5), bs.ZONE_WALL, 0.3, 1)
         f0, f1 = b0 + int(EP2_SWEEP1), b0 + int(np.ceil(EP2_SWEEP2))
         sched_f[f0:f1, bs.SF_TRADE_FRAC] = 0.0
-        strikes = tuple(units(l2 + k) for k in (-10.0, -5.0, 0.0, 5.0))
+        strikes = tuple(units(l2 + k) for k in (-5.0, 0.0, 5.0))
         flows.append(
             OptionFlow(at(EP2_OPT[0]), at(EP2_OPT[1]), strikes, ord("B"), units(l2), at(EP2_SWEEP1))
         )
@@ -488,7 +501,7 @@ def finalize_episodes(plan: SessionPlan, sweep_out: np.ndarray) -> tuple[Episode
         vac_start = (
             plan.start_ns
             + int(plan.sweeps[1, bs.SW_T] - plan.start_ns)
-            - int((EP2_SWEEP1 - EP2_VACUUM[0]) * NS)
+            - int((EP2_SWEEP1 - EP2_HOLD[0]) * NS)
         )
         out.append(
             Episode(
@@ -498,7 +511,7 @@ def finalize_episodes(plan: SessionPlan, sweep_out: np.ndarray) -> tuple[Episode
                 vac_start,
                 ts2 + NS,
                 "BREAK",
-                ts1 + 3_500_000_000,
+                ts1 + int(VACUUM_BREAK_LAG_S * NS),
                 (
                     ("break_sweep_ts_recv", ts2),
                     ("first_sweep_last_px", int(sweep_out[1, 2])),

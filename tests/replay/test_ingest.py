@@ -226,3 +226,18 @@ def test_primary_future_ignores_option_volume(session: Session, tmp_path: Path) 
     p_mix = f.write_dbn(tmp_path / "mix.trades.dbn.zst", meta, opt + fut)
     reps = ingest([session.definitions, p_opt, p_mix], tmp_path / "lake")
     assert [r.primary_future for r in reps] == [None, None, "ESZ5"]
+
+
+def test_a_file_with_only_excluded_rows_is_logged_into_a_fresh_lake(tmp_path: Path) -> None:
+    # One spread definition: 1 record - 1 spread exclusion = 0 rows; the lake gets only the log.
+    rec = [f.definition(300, T0, "ESZ5-ESH6", "S")]
+    p = f.write_dbn(
+        tmp_path / "spread.definition.dbn.zst",
+        f.metadata(d.Schema.DEFINITION, {"ESZ5-ESH6": 300}, T0, T0 + 1),
+        rec,
+    )
+    res = runner.invoke(app, ["ingest", str(p), "--lake", str(tmp_path / "lake")])
+    assert res.exit_code == 0, res.output
+    assert "1 records → no rows; excluded 1 (spread 1" in res.output
+    log = pq.read_table(tmp_path / "lake/bronze/_ingest_log.parquet").to_pylist()
+    assert [(r["records_in"], r["excluded_spread"]) for r in log] == [(1, 1)]

@@ -423,6 +423,10 @@ def test_vacuum_break_episode(sample) -> None:  # type: ignore[no-untyped-def]
     # VACUUM: canceled > 100 + added, ratio < 0.3, and pulled rather than eaten
     assert canceled > 100 + added
     assert added / (canceled + filled + 1) < 0.3
+    # ... and only since the fast pull 4 s before the first sweep: 1 s before the pull the zone had
+    # no flow at all in its 240 s window (held from 1000 s, its depth built out of view), so the
+    # barrier read NEUTRAL (0 − 0 − 0 is not < −100) and the level could not BREAK earlier.
+    assert _bid_zone_flow(f, trd, level, e["first_sweep_ts_recv"] - 5 * S) == (0, 0, 0)
     assert filled < canceled
     assert _dealer_gamma(sample, level, t, spot / S) < -25  # AMPLIFY
     # the break: one sell sweep through the level, ≥ 100 lots at ≥ 2 prices
@@ -430,7 +434,7 @@ def test_vacuum_break_episode(sample) -> None:  # type: ignore[no-untyped-def]
     assert set(sw["side"].tolist()) == {b"A"}
     assert sw["size"].sum() >= 100 and len(set(sw["price"].tolist())) >= 2
     assert sw["price"].max() > level - S and sw["price"].min() < level
-    # the first sweep (3.5 s before the expected BREAK) ended at L + 0.5 inside the tape band
+    # the first sweep (3.25 s before the expected BREAK) ended at L + 0.5 inside the tape band
     assert e["first_sweep_last_px"] == level + 2 * TICK
     first = trd[trd["ts_recv"] == e["first_sweep_ts_recv"]]
     assert first["size"].sum() == e["first_sweep_size"] >= 100
