@@ -94,9 +94,14 @@ def plot_gold(gold: Path, out: Path, cfg: EngineConfig | None = None) -> Path:
                 zorder=5,
                 label=sig,
             )
-            for row in s.iter_rows(named=True):
+            labels = (
+                s.group_by(["ts_ns", "level_px"], maintain_order=True)
+                .agg(pl.col("t").first(), pl.col("level").first(), pl.col("level_id").sort())
+                .sort("ts_ns")
+            )
+            for row in labels.iter_rows(named=True):
                 ax.annotate(
-                    row["level_id"],
+                    "+".join(row["level_id"]),
                     (row["t"], row["level"]),
                     fontsize=7,
                     xytext=(4, 6),
@@ -108,7 +113,14 @@ def plot_gold(gold: Path, out: Path, cfg: EngineConfig | None = None) -> Path:
     ax.set_title(f"{inst} {date}: spot, active levels, BREAK/REJECT")
     ax.legend(loc="upper right", fontsize=7, markerscale=1, ncol=2)
     ax.grid(alpha=0.3)
-    for _, g in df.group_by(["level_id"], maintain_order=True):
+    # one line per level and contiguous run of snaps (no line across the times it was inactive)
+    runs = df.sort(["level_id", "ts_ns"]).with_columns(
+        (pl.col("snap_index").diff().over("level_id").fill_null(1) != 1)
+        .cum_sum()
+        .over("level_id")
+        .alias("run")
+    )
+    for _, g in runs.group_by(["level_id", "run"], maintain_order=True):
         ax2.plot(g["t"].to_list(), g["break_score_smooth"].to_list(), lw=0.6, alpha=0.7)
     for y, name in ((c.break_enter, "break_enter"), (c.reject_enter, "reject_enter")):
         ax2.axhline(y, color="grey", ls="--", lw=0.8)

@@ -55,6 +55,18 @@ for a in store.to_ndarray(count=1 << 18):
 res = {'records': n, 'seconds': time.perf_counter() - t}
 """
 
+REPLAY = """
+import datetime as dt
+from pathlib import Path
+from engines.config import EngineConfig
+from replay.driver import replay_session
+t = time.perf_counter()
+r = replay_session(Path(sys.argv[1]), dt.date.fromisoformat(sys.argv[2]), EngineConfig(),
+                   Path(sys.argv[3]), force=True)
+res = {'seconds': time.perf_counter() - t, 'events': sum(r.events.values()), 'snaps': r.snaps,
+       'rows': r.rows, 'digest': r.digest}
+"""
+
 INGEST = """
 from pathlib import Path
 from replay.ingest import ingest
@@ -103,7 +115,14 @@ def bench_ingest(out: Path, name: str) -> dict:
     ing_mbp = _child(INGEST, str(lake), str(mbp))
     shutil.rmtree(lake, ignore_errors=True)
     ing_all = _child(INGEST, str(lake), *map(str, files))
+    date = json.loads((d / "episodes.json").read_text())[0]["trade_date"]
+    rep = _child(REPLAY, str(lake), date, str(out / f"gold-{name}"))
     return {
+        "replay_s": rep["seconds"],
+        "replay_events": rep["events"],
+        "replay_snaps": rep["snaps"],
+        "replay_rows": rep["rows"],
+        "replay_rss_mb": rep["peak_rss_mb"],
         "session": name,
         "files": {p.name: p.stat().st_size for p in files},
         "mbp10_records": decode["records"],
@@ -134,6 +153,17 @@ def table(results: list[dict], mach: str) -> str:
             f" | {r['ingest_mbp10_s'] / r['decode_s']:.2f}×"
             f" | {r['ingest_all_s']:.2f} s ({r['ingest_all_records']:,} records)"
             f" | {r['ingest_mbp10_rss_mb']:.0f} MB / {r['ingest_all_rss_mb']:.0f} MB |"
+        )
+    lines += [
+        "",
+        "| session | events replayed | snaps | Gold rows | replay time | events/s | peak RSS |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['session']} | {r['replay_events']:,} | {r['replay_snaps']:,} | "
+            f"{r['replay_rows']:,} | {r['replay_s']:.1f} s | "
+            f"{r['replay_events'] / r['replay_s']:,.0f} | {r['replay_rss_mb']:.0f} MB |"
         )
     return "\n".join(lines)
 
