@@ -41,7 +41,8 @@ def test_toml_round_trip_and_overrides() -> None:
         ("[engine]\nbreak_enter = 170\n", "'break_enter' = 170.0 is out of range: expected 0..100"),
         ("[engine]\nsnap_interval_ms = 0\n", "snap_interval_ms"),
         ("[engine]\ntape_window_s = 61.1\n", "expected an integer"),
-        ("[engine]\nsnap_interval_ms = 700\n", "whole multiple of snap_interval_ms"),  # 240000 % 700 = 600
+        # 240 s = 240000 ms and 240000 % 700 = 600: W_b is not whole snaps
+        ("[engine]\nsnap_interval_ms = 700\n", "whole multiple of snap_interval_ms"),
         ('[engine]\nfuel_expiry = "weekly"\n', "expected '0dte' or 'all'"),
         ("[engine]\nw_tape = true\n", "expected a number"),
         ("[engine]\nbreak_exit = 90\n", "expected <= break_enter"),
