@@ -211,17 +211,9 @@ def _char_array(codes: np.ndarray) -> pa.Array:
     return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
 
 
-def _rows(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """``a[idx]`` for sorted row indices, as a view when they are one contiguous range."""
-    n = idx.shape[0]
-    if n and int(idx[-1]) - int(idx[0]) + 1 == n:
-        return a[int(idx[0]) : int(idx[-1]) + 1]
-    return a[idx]
-
-
 def _market_table(table: str, chunk: Chunk, idx: np.ndarray, src_key: int) -> pa.Table:
     schema = SCHEMAS[table]
-    cols = chunk.columns
+    cols = chunk.select(idx)
     arrays = []
     for f in schema:
         name = f.name
@@ -232,10 +224,9 @@ def _market_table(table: str, chunk: Chunk, idx: np.ndarray, src_key: int) -> pa
         elif name == "src_row":
             arrays.append(pa.array(chunk.first_row + idx.astype(np.int64)))
         elif name in ("action", "side"):
-            arrays.append(_char_array(_rows(cols[name], idx)))
+            arrays.append(_char_array(cols[name]))
         else:
-            col = _rows(cols[name], idx).astype(f.type.to_pandas_dtype(), copy=False)
-            arrays.append(pa.array(col))
+            arrays.append(pa.array(cols[name].astype(f.type.to_pandas_dtype(), copy=False)))
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
