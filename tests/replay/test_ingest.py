@@ -184,6 +184,9 @@ def test_out_of_order_records_are_resorted_and_counted(tmp_path: Path) -> None:
         f.metadata(d.Schema.TRADES, {"ESZ5": ES}, T0, T0 + 10 * ms),
         recs,
     )
+    # Through the CLI: a counted repair (SPEC §8), not an error.
+    res = runner.invoke(app, ["ingest", str(path), "--lake", str(tmp_path / "cli")])
+    assert res.exit_code == 0 and "re-sorted 3" in res.output, res.output
     for chunk in (1, 2, 100):
         lake = tmp_path / f"lake{chunk}"
         rep = ingest([path], lake, chunk_rows=chunk)[0]
