@@ -111,7 +111,7 @@ def _existing(lake: Path, table: str, date: dt.date) -> Path | None:
 def _volume_by_instrument(path: Path, trades_only: bool) -> dict[int, int]:
     cols = ["instrument_id", "size"] + (["action"] if trades_only else [])
     out: dict[int, int] = {}
-    pf = pq.ParquetFile(path)
+    pf = pq.ParquetFile(path, pre_buffer=False)  # pre-buffering caches every range read: RSS grows
     for b in pf.iter_batches(batch_size=1 << 20, columns=cols):
         t = pa.Table.from_batches([b])
         if trades_only:
@@ -317,7 +317,7 @@ def _levels(t: pa.Table, prefix: str) -> np.ndarray:
 
 
 def iter_depth(path: Path, primary_id: int, rows: int = READ_BATCH_ROWS) -> Iterator[Keyed]:
-    pf = pq.ParquetFile(path)
+    pf = pq.ParquetFile(path, pre_buffer=False)  # pre-buffering caches every range read: RSS grows
     for b in pf.iter_batches(batch_size=rows, columns=list(DEPTH_COLUMNS)):
         t = pa.Table.from_batches([b])
         t = t.filter(pc.equal(t.column("instrument_id"), primary_id))
@@ -344,7 +344,7 @@ def iter_depth(path: Path, primary_id: int, rows: int = READ_BATCH_ROWS) -> Iter
 def iter_trades(
     path: Path, primary_id: int, from_depth: bool, rows: int = READ_BATCH_ROWS
 ) -> Iterator[Keyed]:
-    pf = pq.ParquetFile(path)
+    pf = pq.ParquetFile(path, pre_buffer=False)  # pre-buffering caches every range read: RSS grows
     cols = list(TRADE_COLUMNS) + (["action"] if from_depth else [])
     for b in pf.iter_batches(batch_size=rows, columns=cols):
         t = pa.Table.from_batches([b])
@@ -367,7 +367,7 @@ def iter_trades(
 def iter_option_trades(
     path: Path, defs: OptionDefinitions, rows: int = READ_BATCH_ROWS
 ) -> Iterator[Keyed]:
-    pf = pq.ParquetFile(path)
+    pf = pq.ParquetFile(path, pre_buffer=False)  # pre-buffering caches every range read: RSS grows
     known = pa.array(defs.instrument_id.astype(np.uint32))
     for b in pf.iter_batches(batch_size=rows, columns=list(TRADE_COLUMNS)):
         t = pa.Table.from_batches([b])

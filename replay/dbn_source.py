@@ -525,7 +525,7 @@ def _describe(want: str) -> str:
 
 def _open_parquet(path: Path, size: int) -> SourceFile:
     try:
-        pf = pq.ParquetFile(path)
+        pf = pq.ParquetFile(path, pre_buffer=False)  # flat memory on big exports
     except Exception as exc:
         raise BadInputFile(
             f"Parquet file cannot be opened ({exc})",

@@ -216,7 +216,7 @@ class RunSet:
 
 
 def _batches(path: Path, drop_src_key: int | None = None) -> Iterator[pa.Table]:
-    pf = pq.ParquetFile(path)
+    pf = pq.ParquetFile(path, pre_buffer=False)  # pre-buffering caches every range read: RSS grows
     for b in pf.iter_batches(batch_size=MERGE_BATCH_ROWS):
         t = pa.Table.from_batches([b])
         if drop_src_key is not None:
