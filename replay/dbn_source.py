@@ -601,7 +601,7 @@ def _chars(col: pa.ChunkedArray, name: str, src: SourceFile, row0: int) -> np.nd
 
 
 def _iter_parquet(src: SourceFile, chunk_rows: int) -> Iterator[Chunk]:
-    pf = pq.ParquetFile(src.path)
+    pf = pq.ParquetFile(src.path, pre_buffer=False)  # flat memory on big exports
     names = list(_PARQUET_REQUIRED[src.schema])
     has_symbol = "symbol" in pf.schema_arrow.names
     cols_to_read = names + (["symbol"] if has_symbol else [])
