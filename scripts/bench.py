@@ -1,9 +1,10 @@
-"""`make bench`: generate (and cache) sessions, measure ingest against databento's own decode.
+"""`make bench`: generate (and cache) sessions; measure ingest (against databento's own decode),
+the read floor (Bronze columns replay needs, merged, no engines), replay, and determinism at scale.
 
 Each measurement runs in its own subprocess so peak RSS is that step's alone. Results go to
 `.bench/result.json` and the table between the markers in BENCHMARKS.md is regenerated.
 
-    python scripts/bench.py [--sizes hour,day] [--out .bench]
+    python scripts/bench.py [--sizes hour,day-first-hour,day] [--out .bench] [--no-determinism]
 """
 
 from __future__ import annotations
@@ -61,10 +62,55 @@ from pathlib import Path
 from engines.config import EngineConfig
 from replay.driver import replay_session
 t = time.perf_counter()
+chunk = None if sys.argv[4] == "none" else int(sys.argv[4])
 r = replay_session(Path(sys.argv[1]), dt.date.fromisoformat(sys.argv[2]), EngineConfig(),
-                   Path(sys.argv[3]), force=True)
+                   Path(sys.argv[3]), force=True, chunk_events=chunk)
 res = {'seconds': time.perf_counter() - t, 'events': sum(r.events.values()), 'snaps': r.snaps,
        'rows': r.rows, 'digest': r.digest}
+"""
+
+READ_FLOOR = """
+import datetime as dt
+from pathlib import Path
+from replay.bronze_reader import resolve_session, iter_depth, iter_trades, iter_option_trades
+from replay.merge import merged_chunks
+t = time.perf_counter()
+inp = resolve_session(Path(sys.argv[1]), dt.date.fromisoformat(sys.argv[2]))
+trades = inp.trades_path or inp.depth_path
+n = 0
+for ch in merged_chunks(
+    iter_depth(inp.depth_path, inp.primary_id),
+    iter_trades(trades, inp.primary_id, inp.trades_from_depth),
+    iter_option_trades(inp.options_path, inp.options) if inp.options_path else iter(()),
+):
+    n += len(ch)
+res = {'events': n, 'seconds': time.perf_counter() - t}
+"""
+
+CUT = """
+from pathlib import Path
+import databento as db, zstandard
+src, dst, minutes = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
+dst.mkdir(parents=True, exist_ok=True)
+starts = []
+for p in sorted(src.glob("*.dbn.zst")):
+    if ".definition." not in p.name:
+        first = next(iter(db.DBNStore.from_file(p).to_ndarray(count=1)))
+        starts.append(int(first["ts_recv"][0]))
+cut = min(starts) + minutes * 60 * 10**9
+for p in sorted(src.glob("*.dbn.zst")):
+    store = db.DBNStore.from_file(p)
+    cctx = zstandard.ZstdCompressor(level=1)
+    with (dst / p.name).open("wb") as f, cctx.stream_writer(f) as w:
+        w.write(store.metadata.encode())
+        for a in store.to_ndarray(count=1 << 18):
+            keep = a[a["ts_recv"] <= cut]
+            w.write(keep.tobytes())
+            if len(keep) < len(a) and ".definition." not in p.name:
+                break
+shutil_copy = __import__("shutil").copy
+shutil_copy(src / "episodes.json", dst / "episodes.json")
+res = {'cut_ns': cut}
 """
 
 INGEST = """
@@ -105,8 +151,19 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB, Python {platform.python_version()}"
 
 
-def bench_ingest(out: Path, name: str) -> dict:
-    d = generate(out, name)
+def first_hour(out: Path) -> Path:
+    """The day session cut at its first 60 minutes (same bytes per record, zstd-1)."""
+    d = out / "session-day-first-hour"
+    if (d / ".complete").exists():
+        return d
+    shutil.rmtree(d, ignore_errors=True)
+    _child(CUT, str(generate(out, "day")), str(d), "60")
+    (d / ".complete").write_text("ok\n")
+    return d
+
+
+def bench_session(out: Path, name: str, determinism: bool) -> dict:
+    d = first_hour(out) if name == "day-first-hour" else generate(out, name)
     files = sorted(p for p in d.glob("*.dbn.zst"))
     mbp = next(p for p in files if ".mbp-10." in p.name)
     decode = _child(DECODE, str(mbp))
@@ -116,13 +173,9 @@ def bench_ingest(out: Path, name: str) -> dict:
     shutil.rmtree(lake, ignore_errors=True)
     ing_all = _child(INGEST, str(lake), *map(str, files))
     date = json.loads((d / "episodes.json").read_text())[0]["trade_date"]
-    rep = _child(REPLAY, str(lake), date, str(out / f"gold-{name}"))
-    return {
-        "replay_s": rep["seconds"],
-        "replay_events": rep["events"],
-        "replay_snaps": rep["snaps"],
-        "replay_rows": rep["rows"],
-        "replay_rss_mb": rep["peak_rss_mb"],
+    floor = _child(READ_FLOOR, str(lake), date)
+    rep = _child(REPLAY, str(lake), date, str(out / f"gold-{name}"), "none")
+    result = {
         "session": name,
         "files": {p.name: p.stat().st_size for p in files},
         "mbp10_records": decode["records"],
@@ -134,7 +187,22 @@ def bench_ingest(out: Path, name: str) -> dict:
         "ingest_all_records": ing_all["records"],
         "ingest_all_rss_mb": ing_all["peak_rss_mb"],
         "rows": ing_all["rows"],
+        "read_floor_s": floor["seconds"],
+        "read_floor_events": floor["events"],
+        "read_floor_rss_mb": floor["peak_rss_mb"],
+        "replay_s": rep["seconds"],
+        "replay_events": rep["events"],
+        "replay_snaps": rep["snaps"],
+        "replay_rows": rep["rows"],
+        "replay_rss_mb": rep["peak_rss_mb"],
+        "replay_digest": rep["digest"],
     }
+    if determinism:
+        rep2 = _child(REPLAY, str(lake), date, str(out / f"gold-{name}-chunked"), "65536")
+        result["replay_chunked_s"] = rep2["seconds"]
+        result["replay_chunked_digest"] = rep2["digest"]
+        result["digests_equal"] = rep2["digest"] == rep["digest"]
+    return result
 
 
 def table(results: list[dict], mach: str) -> str:
@@ -156,26 +224,42 @@ def table(results: list[dict], mach: str) -> str:
         )
     lines += [
         "",
-        "| session | events replayed | snaps | Gold rows | replay time | events/s | peak RSS |",
-        "|---|---|---|---|---|---|---|",
+        "| session | events replayed | snaps | Gold rows | read floor | replay | replay ÷ floor "
+        "| events/s | Gold rows/s | peak RSS replay | digest, 2nd run (chunk 65 536) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
+        same = r.get("digests_equal")
+        det = "-" if same is None else ("equal" if same else "DIFFERENT")
         lines.append(
             f"| {r['session']} | {r['replay_events']:,} | {r['replay_snaps']:,} | "
-            f"{r['replay_rows']:,} | {r['replay_s']:.1f} s | "
-            f"{r['replay_events'] / r['replay_s']:,.0f} | {r['replay_rss_mb']:.0f} MB |"
+            f"{r['replay_rows']:,} | {r['read_floor_s']:.1f} s | {r['replay_s']:.1f} s | "
+            f"{r['replay_s'] / r['read_floor_s']:.1f} | "
+            f"{r['replay_events'] / r['replay_s']:,.0f} | "
+            f"{r['replay_rows'] / r['replay_s']:,.0f} | "
+            f"{r['replay_rss_mb']:.0f} MB | {det} |"
         )
+    by = {r["session"]: r for r in results}
+    if "day" in by and "day-first-hour" in by:
+        ratio = by["day"]["replay_rss_mb"] / by["day-first-hour"]["replay_rss_mb"]
+        lines += ["", f"Replay peak RSS, full day ÷ its first hour: {ratio:.2f}."]
     return "\n".join(lines)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--sizes", default="hour,day")
+    ap.add_argument("--sizes", default="hour,day-first-hour,day")
     ap.add_argument("--out", default=str(ROOT / ".bench"))
+    ap.add_argument(
+        "--no-determinism", action="store_true", help="skip the second, chunked day replay"
+    )
     args = ap.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    results = [bench_ingest(out, s) for s in args.sizes.split(",")]
+    results = [
+        bench_session(out, s, determinism=(s == "day" and not args.no_determinism))
+        for s in args.sizes.split(",")
+    ]
     mach = machine()
     (out / "result.json").write_text(json.dumps({"machine": mach, "ingest": results}, indent=2))
     text = table(results, mach)
