@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test bench lint format clean
+.PHONY: setup demo test bench bench-peers lint format clean
 
 setup: $(STAMP)
 
@@ -23,6 +23,10 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) scripts/bench.py
+
+# NautilusTrader beside our replay on the same data (its own venv in .bench/, not a dependency).
+bench-peers: $(STAMP)
+	$(PY) scripts/bench_peers.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
