@@ -59,7 +59,7 @@ def _gamma_kernel(f, k, t, sigma, r, out):  # type: ignore[no-untyped-def]
         out[i] = _gamma1(f[i], k[i], t[i], sigma[i], r[i])
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)  # nogil: the fast replay solves IVs on its reader thread
 def _iv_kernel(price, f, k, t, r, is_call, lo, hi, iterations, iv, ok):  # type: ignore[no-untyped-def]
     for i in range(price.shape[0]):
         ti = t[i]

@@ -161,6 +161,45 @@ def _last_index_per_key(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return uniq, keys.shape[0] - 1 - first_in_rev
 
 
+def instrument_index(defs: OptionDefinitions, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Position of each instrument_id in ``defs`` (sorted by id) and whether it is there."""
+    ids = np.asarray(ids, dtype=np.int64)
+    m = len(defs)
+    idx = np.searchsorted(defs.instrument_id, ids)
+    known = idx < m
+    known[known] = defs.instrument_id[idx[known]] == ids[known]
+    return idx, known
+
+
+def trade_ivs(
+    cfg: EngineConfig,
+    defs: OptionDefinitions,
+    k_idx: np.ndarray,
+    ts: np.ndarray,
+    prem: np.ndarray,
+    mid: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Black-76 IV of option trades (``k_idx`` into ``defs``); ok is False without a mid."""
+    has_mid = mid > 0
+    f_pts = mid.astype(np.float64) / PRICE_SCALE
+    k_pts = defs.strike[k_idx].astype(np.float64) / PRICE_SCALE
+    p_pts = prem.astype(np.float64) / PRICE_SCALE
+    t_yr = (defs.expiration[k_idx] - ts).astype(np.float64) / black76.NS_PER_YEAR
+    iv, ok = black76.implied_vol(
+        p_pts,
+        np.where(has_mid, f_pts, 0.0),  # F = 0 makes the solver report not-ok
+        k_pts,
+        t_yr,
+        r=cfg.rate,
+        is_call=defs.is_call[k_idx],
+        lo=cfg.iv_low,
+        hi=cfg.iv_high,
+        iterations=cfg.iv_iterations,
+    )
+    ok = ok & has_mid
+    return iv, ok
+
+
 def fold_option_trades(
     cfg: EngineConfig,
     state: FuelState,
@@ -180,11 +219,7 @@ def fold_option_trades(
     fut_mid = np.asarray(fut_mid, dtype=np.int64)
     if fut_mid.shape[0] != n:
         raise ValueError(f"fut_mid has {fut_mid.shape[0]} entries for {n} option trades")
-    ids = np.asarray(trades.instrument_id, dtype=np.int64)
-    m = len(defs)
-    idx = np.searchsorted(defs.instrument_id, ids)
-    known = idx < m
-    known[known] = defs.instrument_id[idx[known]] == ids[known]
+    idx, known = instrument_index(defs, trades.instrument_id)
     unknown = int(n - np.count_nonzero(known))
     if not known.any():
         return replace(state, unknown_trades=state.unknown_trades + unknown)
@@ -204,23 +239,7 @@ def fold_option_trades(
     np.add.at(position, k_idx, dealer_sign(side) * size)
     np.add.at(volume, k_idx, size)
 
-    has_mid = mid > 0
-    f_pts = mid.astype(np.float64) / PRICE_SCALE
-    k_pts = defs.strike[k_idx].astype(np.float64) / PRICE_SCALE
-    p_pts = prem.astype(np.float64) / PRICE_SCALE
-    t_yr = (defs.expiration[k_idx] - ts).astype(np.float64) / black76.NS_PER_YEAR
-    iv, ok = black76.implied_vol(
-        p_pts,
-        np.where(has_mid, f_pts, 0.0),  # F = 0 makes the solver report not-ok
-        k_pts,
-        t_yr,
-        r=cfg.rate,
-        is_call=defs.is_call[k_idx],
-        lo=cfg.iv_low,
-        hi=cfg.iv_high,
-        iterations=cfg.iv_iterations,
-    )
-    ok = ok & has_mid
+    iv, ok = trade_ivs(cfg, defs, k_idx, ts, prem, mid)
     np.add.at(bad_iv, k_idx[~ok], 1)
     if ok.any():
         inst, last_pos = _last_index_per_key(k_idx[ok])

@@ -403,7 +403,7 @@ def _fold_depth_kernel(meta, books, dlog, ts, flags, bpx, apx, bsz, asz, start):
     return r
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _mid_path_kernel(mid0, seen0, flags, bpx, apx, bsz, asz, out):  # type: ignore[no-untyped-def]
     """Quoted mid after each record, following exactly the book rule of _fold_depth_kernel."""
     mid = mid0
@@ -1008,7 +1008,7 @@ class MarketState:
             )
             if r >= n:
                 break
-            self._dlog = _grow_rows(self._dlog, int(self._meta[M_DLOG_N]))
+            self.grow_depth_log()
         self._auto_close()
 
     def fold_trades(self, batch: TradeBatch) -> None:
@@ -1028,16 +1028,43 @@ class MarketState:
             )
             if r >= n:
                 break
-            m = self._meta
-            if need & 1:
-                self._tlog = _grow_rows(self._tlog, int(m[M_TLOG_N]))
-            if need & 2:
-                self._vr_ts, self._vr_px = _grow_ring(
-                    (self._vr_ts, self._vr_px), m, M_VR_HEAD, M_VR_TAIL, M_VR_CAP
-                )
-            if need & 4:
-                (self._sw,) = _grow_ring((self._sw,), m, M_SW_HEAD, M_SW_TAIL, M_SW_CAP)
+            self.grow_trade_buffers(int(need))
         self._auto_close()
+
+    def grow_depth_log(self) -> None:
+        """Double the pending depth-contribution log (a fold kernel stopped on it)."""
+        self._dlog = _grow_rows(self._dlog, int(self._meta[M_DLOG_N]))
+
+    def grow_trade_buffers(self, need: int) -> None:
+        """Grow what the trade fold kernel asked for: 1 log, 2 velocity ring, 4 sweep ring."""
+        m = self._meta
+        if need & 1:
+            self._tlog = _grow_rows(self._tlog, int(m[M_TLOG_N]))
+        if need & 2:
+            self._vr_ts, self._vr_px = _grow_ring(
+                (self._vr_ts, self._vr_px), m, M_VR_HEAD, M_VR_TAIL, M_VR_CAP
+            )
+        if need & 4:
+            (self._sw,) = _grow_ring((self._sw,), m, M_SW_HEAD, M_SW_TAIL, M_SW_CAP)
+
+    def kernel_arrays(self) -> tuple:
+        """The state arrays in the order ``engines.snap_kernel.run`` takes them (re-read after
+        any grow / prepare_close: those replace arrays)."""
+        return (
+            self._meta,
+            self._books,
+            self._dlog,
+            self._tlog,
+            self._vr_ts,
+            self._vr_px,
+            self._sw,
+            self._scratch,
+            self._mark,
+            self._touched,
+            self._sums,
+            self._odd_px,
+            (self._ent_b, self._ent_px, self._ent_v),
+        )
 
     def fold(self, depth: DepthBatch, trades: TradeBatch) -> None:
         """Fold one merged chunk (both slices); closes the buckets before its last event."""
@@ -1068,6 +1095,25 @@ class MarketState:
             self._close_through(safe)
 
     def _close_through(self, target: int) -> None:
+        self.prepare_close(target)
+        m = self._meta
+        _close_kernel(
+            m,
+            self._dlog,
+            self._tlog,
+            self._scratch,
+            self._mark,
+            self._touched,
+            self._sums,
+            self._odd_px,
+            self._ent_b,
+            self._ent_px,
+            self._ent_v,
+            np.int64(target),
+        )
+
+    def prepare_close(self, target: int) -> None:
+        """Grow / re-centre the buffers so that closing buckets <= target fits (rare)."""
         m = self._meta
         lo, hi, n_odd, n_odd_all, n_contrib = _prepass_kernel(
             m, self._dlog, self._tlog, self._odd_px, target
@@ -1092,20 +1138,6 @@ class MarketState:
                     M_ENT_CAP,
                     cap,
                 )
-        _close_kernel(
-            m,
-            self._dlog,
-            self._tlog,
-            self._scratch,
-            self._mark,
-            self._touched,
-            self._sums,
-            self._odd_px,
-            self._ent_b,
-            self._ent_px,
-            self._ent_v,
-            np.int64(target),
-        )
 
     def _reslot(self, lo: int, hi: int, n_odd_pending: int) -> None:
         """Re-centre/grow the dense grid and compact/grow the off-grid table (rare)."""
@@ -1309,25 +1341,38 @@ class MarketState:
         For each ts: mid (bid + ask) // 2 of the last valid current book among records with
         ts_recv <= ts (this chunk's, else the state's), -1 when there is none. Does not mutate.
         """
-        q = np.ascontiguousarray(ts, dtype=np.int64)
         mid0 = self.mid()
-        mid0 = -1 if mid0 is None else mid0
-        n = len(depth)
-        if n == 0:
-            return np.full(q.shape[0], mid0, dtype=np.int64)
-        path = np.empty(n, dtype=np.int64)
-        _mid_path_kernel(
-            np.int64(mid0),
-            self._meta[M_SEEN_FLAST],
-            np.ascontiguousarray(depth.flags, dtype=np.uint8),
-            np.ascontiguousarray(depth.bid_px, dtype=np.int64),
-            np.ascontiguousarray(depth.ask_px, dtype=np.int64),
-            np.ascontiguousarray(depth.bid_sz, dtype=np.int64),
-            np.ascontiguousarray(depth.ask_sz, dtype=np.int64),
-            path,
-        )
-        idx = np.searchsorted(depth.ts_recv, q, side="right") - 1
-        return np.where(idx >= 0, path[np.maximum(idx, 0)], np.int64(mid0)).astype(np.int64)
+        return quoted_mid_at(
+            -1 if mid0 is None else mid0, int(self._meta[M_SEEN_FLAST]), ts, depth
+        )[0]
+
+
+def quoted_mid_at(mid0: int, seen0: int, ts: np.ndarray, depth: DepthBatch) -> tuple:
+    """MarketState.mid_at from just (quoted mid, F_LAST seen) before ``depth``.
+
+    Returns (mid at each ts, mid after the batch, seen after the batch), so a reader thread can
+    track the quote alone, ahead of the engines.
+    """
+    q = np.ascontiguousarray(ts, dtype=np.int64)
+    n = len(depth)
+    if n == 0:
+        return np.full(q.shape[0], mid0, dtype=np.int64), mid0, seen0
+    flags = np.ascontiguousarray(depth.flags, dtype=np.uint8)
+    path = np.empty(n, dtype=np.int64)
+    _mid_path_kernel(
+        np.int64(mid0),
+        np.int64(seen0),
+        flags,
+        np.ascontiguousarray(depth.bid_px, dtype=np.int64),
+        np.ascontiguousarray(depth.ask_px, dtype=np.int64),
+        np.ascontiguousarray(depth.bid_sz, dtype=np.int64),
+        np.ascontiguousarray(depth.ask_sz, dtype=np.int64),
+        path,
+    )
+    idx = np.searchsorted(depth.ts_recv, q, side="right") - 1
+    mids = np.where(idx >= 0, path[np.maximum(idx, 0)], np.int64(mid0)).astype(np.int64)
+    seen = 1 if seen0 or bool(np.any(flags & F_LAST)) else 0
+    return mids, int(path[-1]), seen
 
 
 def _grow_rows(a: np.ndarray, used: int) -> np.ndarray:

@@ -316,11 +316,17 @@ def _levels(t: pa.Table, prefix: str) -> np.ndarray:
     return out
 
 
+def _keep(t: pa.Table, mask: pa.Array) -> pa.Table:
+    """``t.filter(mask)``, without the full copy when every row is kept (the usual case)."""
+    if pc.all(mask).as_py():
+        return t
+    return t.filter(mask)
+
+
 def iter_depth(path: Path, primary_id: int, rows: int = READ_BATCH_ROWS) -> Iterator[Keyed]:
     pf = pq.ParquetFile(path, pre_buffer=False)  # pre-buffering caches every range read: RSS grows
     for b in pf.iter_batches(batch_size=rows, columns=list(DEPTH_COLUMNS)):
-        t = pa.Table.from_batches([b])
-        t = t.filter(pc.equal(t.column("instrument_id"), primary_id))
+        t = _keep(pa.Table.from_batches([b]), pc.equal(b.column("instrument_id"), primary_id))
         if t.num_rows == 0:
             continue
         ts, seq, sk, sr = _keys(t)
@@ -347,11 +353,10 @@ def iter_trades(
     pf = pq.ParquetFile(path, pre_buffer=False)  # pre-buffering caches every range read: RSS grows
     cols = list(TRADE_COLUMNS) + (["action"] if from_depth else [])
     for b in pf.iter_batches(batch_size=rows, columns=cols):
-        t = pa.Table.from_batches([b])
-        mask = pc.equal(t.column("instrument_id"), primary_id)
+        mask = pc.equal(b.column("instrument_id"), primary_id)
         if from_depth:
-            mask = pc.and_(mask, pc.equal(t.column("action"), "T"))
-        t = t.filter(mask)
+            mask = pc.and_(mask, pc.equal(b.column("action"), "T"))
+        t = _keep(pa.Table.from_batches([b]), mask)
         if t.num_rows == 0:
             continue
         ts, seq, sk, sr = _keys(t)

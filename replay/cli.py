@@ -134,6 +134,10 @@ def replay(
         str | None, typer.Option(help="primary future (default: most traded)")
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="overwrite existing Gold")] = False,
+    engine: Annotated[
+        str,
+        typer.Option("--engine", help="fast (numba snap kernel) or reference (same Gold bytes)"),
+    ] = "fast",
 ) -> None:
     """Bronze → Gold + manifest for each session; progress bar on a terminal."""
     from replay.driver import replay_session
@@ -157,6 +161,7 @@ def replay(
                     force=force,
                     symbol=symbol,
                     on_snap=on_snap,
+                    engine=engine,
                 )
             )
         ev = sum(res.events.values())

@@ -11,8 +11,6 @@ version; Parquet is read in record batches. Every way a file can be wrong become
 from __future__ import annotations
 
 import datetime as dt
-import queue
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +25,7 @@ import zstandard
 from databento.common.symbology import InstrumentMap
 
 from replay.errors import BadInputFile
+from replay.prefetch import prefetch as prefetch_items
 from replay.record_columns import split_fields
 
 DATASET = "GLBX.MDP3"
@@ -179,50 +178,13 @@ def _raw_blocks(stream: Any) -> Iterator[bytes]:
         yield b
 
 
-_DONE = object()
-
-
 def _blocks(stream: Any, prefetch: int = 4) -> Iterator[bytes]:
     """Decompressed blocks, produced by a reader thread ``prefetch`` blocks ahead.
 
     zstd decompression releases the GIL, so it overlaps with the caller's column work on the
     other core; the bounded queue keeps memory at a few blocks. Errors re-raise in the caller.
     """
-    q: queue.Queue[Any] = queue.Queue(maxsize=prefetch)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for b in _raw_blocks(stream):
-                while not stop.is_set():
-                    try:
-                        q.put(b, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            q.put(_DONE)
-        except BaseException as exc:  # handed to the consumer, which raises it
-            q.put(exc)
-
-    t = threading.Thread(target=produce, name="dbn-decompress", daemon=True)
-    t.start()
-    try:
-        while True:
-            item = q.get()
-            if item is _DONE:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        while t.is_alive():
-            try:
-                q.get_nowait()
-            except queue.Empty:
-                t.join(timeout=0.05)
+    return prefetch_items(_raw_blocks(stream), prefetch)
 
 
 def _open_stream(path: Path, compressed: bool) -> tuple[IO[bytes], Any]:

@@ -34,6 +34,7 @@ from replay.bronze_reader import (
     resolve_session,
 )
 from replay.errors import UserError
+from replay.fast_driver import FastSessionReplay, with_option_ivs
 from replay.gold_writer import GoldWriter, gold_file, manifest_file
 from replay.ingest import read_ingest_log
 from replay.lake import list_dates, partition_file
@@ -45,7 +46,8 @@ from replay.manifest import (
     tool_version,
     write_manifest,
 )
-from replay.merge import MergedChunk, merged_chunks, slice_batch
+from replay.merge import EventCounts, MergedChunk, merged_chunks, slice_batch
+from replay.prefetch import prefetch
 
 SnapSink = Callable[[SnapResult], None]
 
@@ -116,14 +118,24 @@ class SessionReplay:
         self.context = SessionContext.create(cfg, inputs.date, prior)
         self.service = ServiceState.create(cfg)
         self.next_k = 0
-        self.events = {"futures_mbp10": 0, "futures_trades": 0, "option_trades": 0}
-        self.sequence_gaps = 0
-        self._last_seq: int | None = None
-        self.last_event_ts: int | None = None
+        self.counts = EventCounts()
+        self.snaps_with_rows = 0
 
     @property
     def next_t(self) -> int:
         return self.t0 + self.next_k * self.cfg.snap_ns
+
+    @property
+    def stale_book_snaps(self) -> int:
+        return self.service.stale_book_snaps
+
+    @property
+    def unscored_snaps(self) -> int:
+        return self.service.unscored_snaps
+
+    @property
+    def option_iv_out_of_band(self) -> int:
+        return int(self.fuel.bad_iv.sum())
 
     def _fold(self, d: DepthBatch, t: TradeBatch, o: OptionTradeBatch) -> None:
         if len(d) + len(t) + len(o) == 0:
@@ -134,19 +146,7 @@ class SessionReplay:
         self.market.fold(d, t)
         if len(t):
             self.context = fold_trades(self.context, t)
-        if len(d):
-            seq = d.sequence
-            prev = self._last_seq
-            gaps = int(np.count_nonzero(np.diff(seq) > 1))
-            if prev is not None and int(seq[0]) > prev + 1:
-                gaps += 1
-            self.sequence_gaps += gaps
-            self._last_seq = int(seq[-1])
-        self.events["futures_mbp10"] += len(d)
-        self.events["futures_trades"] += len(t)
-        self.events["option_trades"] += len(o)
-        last = max(int(b.ts_recv[-1]) for b in (d, t, o) if len(b))
-        self.last_event_ts = last if self.last_event_ts is None else max(self.last_event_ts, last)
+        self.counts.add(d, t, o)
 
     def _score(self, sink: SnapSink) -> None:
         t = self.next_t
@@ -155,6 +155,7 @@ class SessionReplay:
             t, self.next_k, self.market, self.fuel, self.inputs.options, self.scope, self.context
         )
         res, self.service = score_snap(self.cfg, inp, self.service)
+        self.snaps_with_rows += 1 if res.rows else 0
         sink(res)
         self.next_k += 1
 
@@ -178,10 +179,42 @@ class SessionReplay:
 
     def finish(self, sink: SnapSink) -> None:
         """Score the remaining snaps through the first T_k at or after the last event."""
-        last = self.last_event_ts if self.last_event_ts is not None else self.t0
+        last = self.counts.last_event_ts
+        last = last if last is not None else self.t0
         while self.next_t < last:
             self._score(sink)
         self._score(sink)
+
+
+def _run_reference(
+    sess: SessionReplay,
+    chunks: Iterator[MergedChunk],
+    writer: GoldWriter,
+    on_snap: Callable[[int, int], None] | None,
+    total_snaps: int,
+) -> None:
+    def sink(res: SnapResult) -> None:
+        writer.add(res)
+        if on_snap is not None and res.snap_index % 400 == 0:
+            on_snap(res.snap_index, total_snaps)
+
+    for chunk in chunks:
+        sess.feed(chunk, sink)
+    sess.finish(sink)
+
+
+def _run_fast(
+    sess: FastSessionReplay,
+    chunks: Iterator[MergedChunk],
+    on_snap: Callable[[int, int], None] | None,
+    total_snaps: int,
+) -> None:
+    prepared = with_option_ivs(sess.cfg, sess.inputs.options, chunks)
+    for chunk, opt in prefetch(prepared):
+        sess.feed(chunk, opt)
+        if on_snap is not None:
+            on_snap(min(sess.next_k, total_snaps), total_snaps)
+    sess.finish()
 
 
 def _quality_from_log(lake: Path, date: dt.date) -> dict[str, int]:
@@ -206,8 +239,13 @@ def replay_session(
     symbol: str | None = None,
     on_snap: Callable[[int, int], None] | None = None,
     workers: int = 1,
+    engine: str = "fast",
 ) -> ReplayResult:
-    """Replay one session from Bronze into Gold + manifest."""
+    """Replay one session from Bronze into Gold + manifest.
+
+    ``engine``: ``"fast"`` (numba, one call per chunk) or ``"reference"`` (the engines level by
+    level in Python); both write the same Gold bytes and manifest digest.
+    """
     if chunk_events is not None and chunk_events < 1:
         raise UserError("--chunk-events must be >= 1", expected="a positive event count")
     started = time.time()
@@ -252,21 +290,20 @@ def replay_session(
         if x is not None
     )
     total_snaps = (last_est - t0 + snap - 1) // snap + 1
-    sess = SessionReplay(cfg, inputs, t0, prior_session(lake, date))
+    prior = prior_session(lake, date)
     writer = GoldWriter(gold, date, inputs.primary_symbol)
-    snaps_with_rows = 0
-
-    def sink(res: SnapResult) -> None:
-        nonlocal snaps_with_rows
-        writer.add(res)
-        snaps_with_rows += 1 if res.rows else 0
-        if on_snap is not None and res.snap_index % 400 == 0:
-            on_snap(res.snap_index, total_snaps)
-
+    chunks = merged_chunks(depth_it, trades_it, opt_it, chunk_events)
     try:
-        for chunk in merged_chunks(depth_it, trades_it, opt_it, chunk_events):
-            sess.feed(chunk, sink)
-        sess.finish(sink)
+        if engine == "fast":
+            sess: SessionReplay | FastSessionReplay = FastSessionReplay(
+                cfg, inputs, t0, prior, writer
+            )
+            _run_fast(sess, chunks, on_snap, total_snaps)
+        elif engine == "reference":
+            sess = SessionReplay(cfg, inputs, t0, prior)
+            _run_reference(sess, chunks, writer, on_snap, total_snaps)
+        else:
+            raise UserError(f"unknown engine {engine!r}", expected="fast or reference")
         gold_path = writer.commit()
     except BaseException:
         writer.abort()
@@ -287,21 +324,21 @@ def replay_session(
             {"table": p.table, "path": p.path, "sha256": p.sha256, "rows": p.rows}
             for p in inputs.partitions
         ],
-        "events": dict(sess.events),
+        "events": dict(sess.counts.events),
         "snap_t0_ns": t0,
         "snaps": sess.next_k,
-        "snaps_with_rows": snaps_with_rows,
+        "snaps_with_rows": sess.snaps_with_rows,
         "rows": writer.rows,
         "data_quality": {
             "crossed_books": mc["crossed_books"],
             "locked_books": mc["locked_books"],
             "one_sided_books": mc["one_sided_books"],
-            "snaps_scored_with_last_valid_book": sess.service.stale_book_snaps,
-            "snaps_without_valid_book": sess.service.unscored_snaps,
-            "sequence_gaps": sess.sequence_gaps,
+            "snaps_scored_with_last_valid_book": sess.stale_book_snaps,
+            "snaps_without_valid_book": sess.unscored_snaps,
+            "sequence_gaps": sess.counts.sequence_gaps,
             "undefined_price_trades": mc["undefined_price_trades"],
             "option_trades_without_definition": inputs.option_trades_without_definition,
-            "option_iv_out_of_band": int(sess.fuel.bad_iv.sum()),
+            "option_iv_out_of_band": sess.option_iv_out_of_band,
             **_quality_from_log(lake, date),
         },
         "outputs": {gold_path.name: sha256_file(gold_path)},
@@ -316,7 +353,7 @@ def replay_session(
         manifest=man,
         rows=writer.rows,
         snaps=sess.next_k,
-        events=dict(sess.events),
+        events=dict(sess.counts.events),
         digest=manifest["deterministic"]["digest"],
         seconds=time.perf_counter() - wall0,
     )

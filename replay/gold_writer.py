@@ -91,11 +91,19 @@ class GoldWriter:
                 if bad:
                     raise ValueError(f"Gold column {f.name}: values {sorted(bad)} not in {allowed}")
             arrays.append(pa.array(vals, type=f.type))
-        self._pending.append(pa.RecordBatch.from_arrays(arrays, schema=GOLD))
-        self._pending_rows += self._n
-        self.rows += self._n
         self._cols = {n: [] for n in GOLD.names}
         self._n = 0
+        self.add_batch(pa.RecordBatch.from_arrays(arrays, schema=GOLD))
+
+    def add_batch(self, batch: pa.RecordBatch) -> None:
+        """Queue one batch of whole snaps (the fast path builds them column-wise itself).
+
+        Batches must be cut where ``add`` cuts them (after the snap that reaches
+        ``BATCH_ROWS``): row groups and pages then fall at the same rows, so the bytes match.
+        """
+        self._pending.append(batch)
+        self._pending_rows += batch.num_rows
+        self.rows += batch.num_rows
         if self._pending_rows >= GOLD_ROW_GROUP:
             self._write_pending()
 

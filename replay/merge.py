@@ -83,6 +83,33 @@ class MergedChunk:
         )
 
 
+class EventCounts:
+    """Events per stream, primary-future sequence gaps and the last ``ts_recv`` seen (manifest)."""
+
+    def __init__(self) -> None:
+        self.events = {"futures_mbp10": 0, "futures_trades": 0, "option_trades": 0}
+        self.sequence_gaps = 0
+        self.last_seq: int | None = None
+        self.last_event_ts: int | None = None
+
+    def add(self, d: DepthBatch, t: TradeBatch, o: OptionTradeBatch) -> None:
+        """Count consecutive slices of the three streams (any chunking gives the same totals)."""
+        if len(d):
+            seq = d.sequence
+            gaps = int(np.count_nonzero(np.diff(seq) > 1))
+            if self.last_seq is not None and int(seq[0]) > self.last_seq + 1:
+                gaps += 1
+            self.sequence_gaps += gaps
+            self.last_seq = int(seq[-1])
+        self.events["futures_mbp10"] += len(d)
+        self.events["futures_trades"] += len(t)
+        self.events["option_trades"] += len(o)
+        if len(d) + len(t) + len(o):
+            last = max(int(b.ts_recv[-1]) for b in (d, t, o) if len(b))
+            prev = self.last_event_ts
+            self.last_event_ts = last if prev is None else max(prev, last)
+
+
 def _key_le(k: Keyed, rank: int, bound: tuple[int, ...]) -> int:
     """How many leading rows of ``k`` have key <= ``bound`` (a prefix: k is sorted)."""
     cols = (k.ts, np.full(len(k), rank, dtype=np.int64), k.seq, k.src_key, k.src_row)

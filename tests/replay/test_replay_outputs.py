@@ -166,8 +166,8 @@ def test_a_crash_mid_write_leaves_the_previous_gold_intact(
             raise KeyboardInterrupt("killed mid-session")
         return real(cfg, inp, state)
 
-    monkeypatch.setattr(driver, "score_snap", dying)
+    monkeypatch.setattr(driver, "score_snap", dying)  # the reference engine's per-snap call
     with pytest.raises(KeyboardInterrupt):
-        replay_session(lake, DATE, EngineConfig(), out, force=True)
+        replay_session(lake, DATE, EngineConfig(), out, force=True, engine="reference")
     assert _gold(out).read_bytes() == before
     assert not [p for p in _gold(out).parent.iterdir() if p.name.startswith(".")]

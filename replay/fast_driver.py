@@ -1,0 +1,343 @@
+"""The fast replay engine: merged chunks → one numba call per chunk → Gold batches.
+
+Same contract as ``replay.driver.SessionReplay`` (and byte-identical Gold): a snap is scored once
+an event after it has been read, or at the end of the session. Per chunk, the Python side only
+prepares arrays (option-trade mids and implied vols come from the reference functions, which are
+elementwise, so chunking cannot change them) and serves the kernel's requests: grow a buffer,
+re-centre MarketState's price grid, or take a full block of Gold rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+from numba import typed, types
+
+from engines import snap_codes as C
+from engines import snap_kernel as K
+from engines.config import EngineConfig, points_to_units
+from engines.events import OptionDefinitions
+from engines.fuel import empty_fuel_state, in_scope, instrument_index, trade_ivs
+from engines.market_state import N_FIELDS, N_SW, MarketState, quoted_mid_at
+from engines.session_context import PriorSession, SessionContext
+from engines.snap_codes import N_I, N_LI, N_PF, N_PI, N_X, T_SMA0
+from replay.bronze_reader import SessionInputs
+from replay.fast_gold import gold_batch, level_types
+from replay.gold_writer import BATCH_ROWS, GoldWriter
+from replay.merge import EventCounts, MergedChunk
+
+_MAX_ROWS_PER_SNAP = 1024  # output headroom past BATCH_ROWS (grown on demand)
+
+
+def _params(cfg: EngineConfig, t0: int, ctx: SessionContext, batch: int) -> tuple:
+    """(int64, float64) parameter arrays, indexed by the P_* / Q_* codes."""
+    pi = np.zeros(N_PI, dtype=np.int64)
+    pf = np.zeros(N_PF, dtype=np.float64)
+    ints = {
+        "P_T0": t0,
+        "P_SNAP": cfg.snap_ns,
+        "P_ZONE": cfg.zone_units,
+        "P_WB": cfg.window_buckets(cfg.barrier_window_s),
+        "P_WT": cfg.window_buckets(cfg.tape_window_s),
+        "P_TAPE_BAND": cfg.tape_band_units,
+        "P_FUEL_RANGE": cfg.fuel_strike_range_units,
+        "P_UNIV_RANGE": cfg.universe_range_units,
+        "P_MONITOR": cfg.monitor_band_units,
+        "P_TOUCH": cfg.touch_band_units,
+        "P_ROUND_STEP": cfg.round_spacing_units,
+        "P_HOLD": cfg.hold_ns,
+        "P_FLOW": cfg.flow_threshold,
+        "P_WEAK": cfg.weak_depth,
+        "P_CHURN_FULL": cfg.barrier_confidence_churn,
+        "P_TAPE_FULL": cfg.tape_confidence_volume,
+        "P_FUEL_FULL": cfg.fuel_confidence_volume,
+        "P_CONTESTED_VOL": cfg.contested_volume,
+        "P_OBSTACLE": cfg.obstacle_depth,
+        "P_PER_MIN": cfg.window_buckets(60),
+        "P_BAR_NS": ctx.bar_ns,
+        "P_PM0": ctx.pm_start_ns,
+        "P_PM1": ctx.pm_end_ns,
+        "P_OR0": ctx.or_start_ns,
+        "P_OR1": ctx.or_end_ns,
+        "P_BATCH": batch,
+        "P_GAMMA_RANGE": max(
+            cfg.universe_range_units, cfg.monitor_band_units + cfg.fuel_strike_range_units
+        ),
+    }
+    if ctx.prior is not None:
+        ints |= {
+            "P_HAS_PRIOR": 1,
+            "P_PDH": ctx.prior.high,
+            "P_PDL": ctx.prior.low,
+            "P_PDC": ctx.prior.close,
+        }
+    for k, v in ints.items():
+        pi[getattr(C, k)] = v
+    floats = {
+        "Q_R_VAC": cfg.r_vac,
+        "Q_R_WALL": cfg.r_wall,
+        "Q_VEL_FULL": cfg.velocity_full_scale,
+        "Q_W_L": cfg.w_liquidity,
+        "Q_W_H": cfg.w_hedge,
+        "Q_W_T": cfg.w_tape,
+        "Q_BREAK_ENTER": cfg.break_enter,
+        "Q_BREAK_EXIT": cfg.break_exit,
+        "Q_REJECT_ENTER": cfg.reject_enter,
+        "Q_REJECT_EXIT": cfg.reject_exit,
+        "Q_CONTESTED_LO": cfg.contested_low,
+        "Q_CONTESTED_HI": cfg.contested_high,
+        "Q_GAMMA_T": cfg.gamma_threshold,
+        "Q_WALL_T": cfg.wall_threshold,
+        "Q_RATE": cfg.rate,
+        "Q_DT_CAP": cfg.ewma_dt_cap_s,
+        "Q_CONF_HIGH": cfg.confidence_high,
+        "Q_CONF_MEDIUM": cfg.confidence_medium,
+    }
+    for k, v in floats.items():
+        pf[getattr(C, k)] = v
+    taus = (
+        cfg.tau_score_s,
+        cfg.tau_velocity_s,
+        cfg.tau_delta_liq_s,
+        cfg.tau_replenishment_s,
+        cfg.tau_dealer_gamma_s,
+    )
+    pf[C.Q_TAU0 : C.Q_TAU0 + 5] = taus
+    return pi, pf
+
+
+def _gamma_order(cfg: EngineConfig, inputs: SessionInputs) -> tuple:
+    """In-scope options sorted by (strike, right [call first], id), as fuel.snap_gamma does."""
+    defs = inputs.options
+    sel = np.flatnonzero(in_scope(cfg, defs, inputs.date))
+    strike = defs.strike[sel].astype(np.int64)
+    is_call = defs.is_call[sel].astype(np.bool_)
+    order = np.lexsort((defs.instrument_id[sel], np.where(is_call, 0, 1), strike))
+    sel = sel[order]
+    u_strike, u_start = np.unique(strike[order], return_index=True)
+    return (
+        sel.astype(np.int64),
+        strike[order],
+        is_call[order],
+        defs.expiration[sel].astype(np.int64),
+        u_strike.astype(np.int64),
+        u_start.astype(np.int64),
+    )
+
+
+def _c(a: np.ndarray, dtype: type) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=dtype)
+
+
+def with_option_ivs(
+    cfg: EngineConfig, defs: OptionDefinitions, chunks: Iterator[MergedChunk]
+) -> Iterator[tuple[MergedChunk, tuple]]:
+    """Each chunk with its option trades as kernel arrays: definition index (-1 unknown), IV, ok.
+
+    Mids come from the depth stream alone (``quoted_mid_at``), exactly as ``MarketState.mid_at``
+    would give them before the chunk, so this can run ahead on the reader thread.
+    """
+    mid, seen = -1, 0
+    for chunk in chunks:
+        o = chunk.options
+        idx, known = instrument_index(defs, o.instrument_id)
+        ts = _c(o.ts_recv, np.int64)
+        iv = np.zeros(len(o))
+        ok = np.zeros(len(o), dtype=np.bool_)
+        mids, mid_next, seen_next = quoted_mid_at(mid, seen, ts, chunk.depth)
+        if known.any():
+            iv[known], ok[known] = trade_ivs(
+                cfg, defs, idx[known], ts[known], o.price[known], mids[known]
+            )
+        mid, seen = mid_next, seen_next
+        kidx = np.where(known, idx, -1).astype(np.int64)
+        yield chunk, (ts, kidx, _c(o.size, np.int64), _c(o.side, np.uint8), iv, ok)
+
+
+class FastSessionReplay:
+    """State of one session's fast replay between chunks (the reference is SessionReplay)."""
+
+    def __init__(
+        self,
+        cfg: EngineConfig,
+        inputs: SessionInputs,
+        t0: int,
+        prior: PriorSession | None,
+        writer: GoldWriter,
+    ):
+        self.cfg = cfg
+        self.inputs = inputs
+        self.t0 = t0
+        self.writer = writer
+        self.market = MarketState.create(cfg, t0)
+        fuel = empty_fuel_state(cfg, inputs.options)
+        self.fz = (fuel.position, fuel.volume, fuel.last_iv, fuel.bad_iv)
+        ctx = SessionContext.create(cfg, inputs.date, prior)
+        self.pi, self.pf = _params(cfg, t0, ctx, BATCH_ROWS)
+        self.kinds, rank = level_types(cfg)
+        self.st = np.zeros(K.N_ST, dtype=np.int64)
+        self.st[K.ST_NSLOTS] = T_SMA0 + len(cfg.sma_periods)
+        self.cx = np.zeros(K.N_CX, dtype=np.int64)
+        self.closes = np.zeros(max(cfg.sma_periods, default=0), dtype=np.int64)
+        user = sorted({points_to_units(p) for p in cfg.user_levels})
+        self.lv = (np.array(user, dtype=np.int64), np.array(cfg.sma_periods, dtype=np.int64))
+        self.gs = _gamma_order(cfg, inputs)
+        n_inst, n_strike = self.gs[0].shape[0], self.gs[4].shape[0]
+        self.gsc = (
+            np.zeros(n_inst),
+            np.zeros(n_strike),
+            np.zeros(n_strike),
+            np.zeros(n_strike),
+            np.zeros(n_strike, dtype=np.int64),
+        )
+        n_round = 2 * cfg.universe_range_units // cfg.round_spacing_units + 2
+        n_uni = int(n_round) + n_strike + len(user) + len(rank) + 4
+        self.uni = (
+            np.zeros(n_uni, dtype=np.int64),
+            np.zeros(n_uni, dtype=np.int64),
+            np.zeros(n_uni, dtype=np.int64),
+            rank,
+        )
+        self.slots = typed.Dict.empty(types.int64, types.int64)
+        n_slots = 256 + int(self.st[K.ST_NSLOTS])
+        self.lvs = (np.zeros((n_slots, N_LI), dtype=np.int64), np.zeros((n_slots, 5)))
+        ring_n = cfg.window_buckets(cfg.approach_window_s) + 1
+        self.ring = np.full(ring_n, K.NO_SPOT, dtype=np.int64)
+        self.scr = (
+            np.zeros(1, dtype=np.int64),
+            np.zeros(1, dtype=np.int64),
+            np.zeros((1, N_FIELDS), dtype=np.int64),
+            np.zeros(N_SW, dtype=np.int64),
+        )
+        self._out_cap = BATCH_ROWS + _MAX_ROWS_PER_SNAP
+        self.out = (np.zeros((N_I, self._out_cap), dtype=np.int64), np.zeros((N_X, self._out_cap)))
+        self.counts = EventCounts()
+
+    # ------------------------------------------------------------------ counters
+    @property
+    def next_k(self) -> int:
+        return int(self.st[K.ST_K])
+
+    @property
+    def snaps_with_rows(self) -> int:
+        return int(self.st[K.ST_WITH_ROWS])
+
+    @property
+    def stale_book_snaps(self) -> int:
+        return int(self.st[K.ST_STALE])
+
+    @property
+    def unscored_snaps(self) -> int:
+        return int(self.st[K.ST_UNSCORED])
+
+    @property
+    def option_iv_out_of_band(self) -> int:
+        return int(self.fz[3].sum())
+
+    # ------------------------------------------------------------------ driving
+    def feed(self, chunk: MergedChunk, opt: tuple) -> None:
+        """Fold a merged chunk (``opt``: its option trades from ``with_option_ivs``), scoring
+        every snap whose time the chunk has passed."""
+        if len(chunk) == 0:
+            return
+        self.counts.add(chunk.depth, chunk.trades, chunk.options)
+        d, t = chunk.depth, chunk.trades
+        dep = (
+            _c(d.ts_recv, np.int64),
+            _c(d.flags, np.uint8),
+            _c(d.bid_px, np.int64),
+            _c(d.ask_px, np.int64),
+            _c(d.bid_sz, np.int64),
+            _c(d.ask_sz, np.int64),
+        )
+        trd = (
+            _c(t.ts_recv, np.int64),
+            _c(t.price, np.int64),
+            _c(t.size, np.int64),
+            _c(t.side, np.uint8),
+        )
+        self.st[[K.ST_PD, K.ST_PT, K.ST_PO]] = 0
+        self._drive(dep, trd, opt, final=False)
+
+    def finish(self) -> None:
+        """Score the remaining snaps through the first T_k at or after the last event."""
+        last = self.counts.last_event_ts
+        last = last if last is not None else self.t0
+        snap = self.cfg.snap_ns
+        self.pi[C.P_K_LAST] = max(0, -(-(last - self.t0) // snap), self.next_k)
+        z = np.zeros(0, dtype=np.int64)
+        zu = np.zeros(0, dtype=np.uint8)
+        z2 = np.zeros((0, 10), dtype=np.int64)
+        dep = (z, zu, z2, z2, z2, z2)
+        trd = (z, z, z, zu)
+        opt = (z, z, z, zu, np.zeros(0), np.zeros(0, dtype=np.bool_))
+        self._drive(dep, trd, opt, final=True)
+        self._flush()
+
+    def _drive(self, dep: tuple, trd: tuple, opt: tuple, *, final: bool) -> None:
+        self.pi[C.P_FINAL] = 1 if final else 0
+        while True:
+            status = K.run(
+                self.pi,
+                self.pf,
+                self.st,
+                self.cx,
+                self.closes,
+                self.lv,
+                self.market.kernel_arrays(),
+                dep,
+                trd,
+                opt,
+                self.fz,
+                self.gs,
+                self.gsc,
+                self.uni,
+                self.slots,
+                self.lvs,
+                self.ring,
+                self.scr,
+                self.out,
+            )
+            if status == K.NEED_INPUT:
+                return
+            self._serve(status)
+
+    def _serve(self, status: int) -> None:
+        if status == K.FLUSH:
+            self._flush()
+        elif status == K.GROW_DLOG:
+            self.market.grow_depth_log()
+        elif status == K.GROW_TRADES:
+            self.market.grow_trade_buffers(int(self.st[K.ST_NEED]))
+        elif status == K.PREPARE_CLOSE:
+            self.market.prepare_close(int(self.st[K.ST_TARGET]))
+        elif status == K.GROW_SLOTS:
+            self.lvs = tuple(_grow(a) for a in self.lvs)  # type: ignore[assignment]
+        elif status == K.GROW_OUT:
+            self._out_cap *= 2
+            self.out = tuple(_grow(a.T).T.copy() for a in self.out)  # type: ignore[assignment]
+        else:
+            raise RuntimeError(f"fast replay kernel failed (status {status}, {self.st.tolist()})")
+
+    def _flush(self) -> None:
+        n = int(self.st[K.ST_NOUT])
+        if n == 0:
+            return
+        oi, ox = self.out
+        batch = gold_batch(
+            self.cfg,
+            self.kinds,
+            self.inputs.date,
+            self.inputs.primary_symbol,
+            oi[:, :n].copy(),  # pa.array is zero-copy and the writer keeps batches a while
+            ox[:, :n].copy(),
+        )
+        self.writer.add_batch(batch)
+        self.st[K.ST_NOUT] = 0
+
+
+def _grow(a: np.ndarray) -> np.ndarray:
+    out = np.zeros((a.shape[0] * 2,) + a.shape[1:], dtype=a.dtype)
+    out[: a.shape[0]] = a
+    return out
