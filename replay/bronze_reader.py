@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 
 from engines.events import N_LEVELS, DepthBatch, OptionDefinitions, OptionTradeBatch, TradeBatch
 from replay.errors import UserError
+from replay.hashing import sha256_file
 from replay.instruments import ES_OUTRIGHT
 from replay.lake import bronze_root, list_dates, partition_file
 
@@ -91,16 +92,6 @@ def chars_to_codes(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
     offs = offs[arr.offset : arr.offset + len(arr) + 1]
     data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)
     return data[offs[:-1]].copy()
-
-
-def _sha256(path: Path) -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 22), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _existing(lake: Path, table: str, date: dt.date) -> Path | None:
@@ -231,7 +222,10 @@ def resolve_session(lake: Path, date: dt.date, symbol: str | None = None) -> Ses
         if p is not None:
             parts.append(
                 PartitionInfo(
-                    table, str(p.relative_to(lake)), _sha256(p), pq.ParquetFile(p).metadata.num_rows
+                    table,
+                    str(p.relative_to(lake)),
+                    sha256_file(p),
+                    pq.ParquetFile(p).metadata.num_rows,
                 )
             )
     for d in list_dates(lake, "definitions"):
@@ -241,7 +235,7 @@ def resolve_session(lake: Path, date: dt.date, symbol: str | None = None) -> Ses
                 PartitionInfo(
                     "definitions",
                     str(p.relative_to(lake)),
-                    _sha256(p),
+                    sha256_file(p),
                     pq.ParquetFile(p).metadata.num_rows,
                 )
             )

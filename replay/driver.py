@@ -36,13 +36,13 @@ from replay.bronze_reader import (
 from replay.errors import UserError
 from replay.fast_driver import FastSessionReplay, with_option_ivs
 from replay.gold_writer import GoldWriter, gold_file, manifest_file
+from replay.hashing import sha256_file
 from replay.ingest import read_ingest_log
 from replay.lake import list_dates, partition_file
 from replay.manifest import (
     build_manifest,
     code_digest,
     run_info,
-    sha256_file,
     tool_version,
     write_manifest,
 )

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from replay.dbn_source import (
     open_source,
 )
 from replay.errors import UserError
+from replay.hashing import sha256_file
 from replay.lake import ingest_log_path, partition_file, staging_dir
 from replay.schemas import DEF_SORT_KEY, INGEST_LOG, SCHEMAS, SORT_KEY
 from replay.sorted_runs import RunSet
@@ -71,17 +71,6 @@ class FileReport:
     @property
     def excluded(self) -> int:
         return self.excluded_spread + self.excluded_other_instrument + self.excluded_orphan_option
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        while True:
-            b = f.read(1 << 22)
-            if not b:
-                break
-            h.update(b)
-    return h.hexdigest()
 
 
 def src_key_of(sha: str) -> int:

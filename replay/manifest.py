@@ -30,14 +30,6 @@ def sha256_bytes(b: bytes) -> str:
     return hashlib.sha256(b).hexdigest()
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 22), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def code_digest(root: Path | None = None) -> str:
     """sha256 over the package sources (path and bytes), in sorted path order."""
     base = root or Path(__file__).resolve().parent.parent

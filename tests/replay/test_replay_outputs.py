@@ -64,7 +64,8 @@ def test_manifest_has_the_deterministic_facts(run: tuple[Path, Path]) -> None:
     for key in ("code_digest", "config", "config_sha256", "inputs", "events", "snaps", "rows"):
         assert key in det
     assert det["rows"] == pq.ParquetFile(_gold(out)).metadata.num_rows
-    from replay.manifest import canonical_json, sha256_bytes, sha256_file
+    from replay.hashing import sha256_file
+    from replay.manifest import canonical_json, sha256_bytes
 
     body = {k: v for k, v in det.items() if k != "digest"}
     assert det["digest"] == sha256_bytes(canonical_json(body))
