@@ -424,21 +424,24 @@ def _dbn_chunk(src: SourceFile, arr: np.ndarray, resolver: _SymbolResolver, row0
 
 # ---------------------------------------------------------------- Parquet (Databento to_parquet)
 
+_PARQUET_COMMON: dict[str, tuple[str, ...]] = {
+    "ts_recv": ("ts",),
+    "ts_event": ("ts",),
+    "rtype": ("uint8",),
+    "publisher_id": ("uint16",),
+    "instrument_id": ("uint32",),
+    "action": ("str",),
+    "side": ("str",),
+    "depth": ("uint8",),
+    "price": ("int64",),
+    "size": ("uint32",),
+    "flags": ("uint8",),
+    "ts_in_delta": ("int32",),
+    "sequence": ("uint32",),
+}
 _PARQUET_REQUIRED: dict[str, dict[str, tuple[str, ...]]] = {
     "mbp-10": {
-        "ts_recv": ("ts",),
-        "ts_event": ("ts",),
-        "rtype": ("uint8",),
-        "publisher_id": ("uint16",),
-        "instrument_id": ("uint32",),
-        "action": ("str",),
-        "side": ("str",),
-        "depth": ("uint8",),
-        "price": ("int64",),
-        "size": ("uint32",),
-        "flags": ("uint8",),
-        "ts_in_delta": ("int32",),
-        "sequence": ("uint32",),
+        **_PARQUET_COMMON,
         **{
             f"{s}_{k}_{i:02d}": (("int64",) if k == "px" else ("uint32",))
             for i in range(10)
@@ -446,21 +449,7 @@ _PARQUET_REQUIRED: dict[str, dict[str, tuple[str, ...]]] = {
             for k in ("px", "sz", "ct")
         },
     },
-    "trades": {
-        "ts_recv": ("ts",),
-        "ts_event": ("ts",),
-        "rtype": ("uint8",),
-        "publisher_id": ("uint16",),
-        "instrument_id": ("uint32",),
-        "action": ("str",),
-        "side": ("str",),
-        "depth": ("uint8",),
-        "price": ("int64",),
-        "size": ("uint32",),
-        "flags": ("uint8",),
-        "ts_in_delta": ("int32",),
-        "sequence": ("uint32",),
-    },
+    "trades": dict(_PARQUET_COMMON),
 }
 _RTYPE_SCHEMA = {10: "mbp-10", 0: "trades"}
 
