@@ -11,10 +11,12 @@ mutates state after the checks that can make it return).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 
-from engines.black76 import NS_PER_YEAR, _gamma1
+from engines.black76 import _INV_SQRT_2PI, NS_PER_YEAR
 from engines.config import PRICE_SCALE
 from engines.events import SIDE_ASK, SIDE_BID, UNDEF_PRICE
 from engines.market_state import (
@@ -163,8 +165,8 @@ ST_RING_HEAD, ST_RING_RUN, ST_NSLOTS, ST_ERR, ST_TARGET, ST_NEED, ST_UNKNOWN_OPT
 N_ST = 15
 # session context (cx)
 CX_PM_HAS, CX_PM_HI, CX_PM_LO, CX_OR_HAS, CX_OR_HI, CX_OR_LO = range(6)
-CX_PEND_HAS, CX_PEND_BAR, CX_PEND_CLOSE, CX_NC, CX_HEAD = range(6, 11)
-N_CX = 11
+CX_PEND_HAS, CX_PEND_BAR, CX_PEND_CLOSE, CX_NC = range(6, 10)  # CX_NC: bars closed so far
+N_CX = 10
 # failure reasons (st[ST_ERR])
 ERR_VWAP_RANGE, ERR_SPOT_GAP, ERR_CLOSE_RANGE = 1, 2, 3
 
@@ -187,7 +189,7 @@ def _window_hilo(cx, i_has, i_hi, i_lo, px):  # type: ignore[no-untyped-def]
 @njit(cache=True)
 def _fold_context(pi, cx, closes, ts, px, a, b):  # type: ignore[no-untyped-def]
     """session_context.fold_trades for trades [a, b): PM/OR extremes and 2-minute bar closes."""
-    cap = closes.shape[0]
+    cap = closes.shape[0] - 1  # closed bars an SMA may read (the largest period)
     for i in range(a, b):
         p = px[i]
         if p == UNDEF_PRICE:
@@ -199,12 +201,9 @@ def _fold_context(pi, cx, closes, ts, px, a, b):  # type: ignore[no-untyped-def]
             _window_hilo(cx, CX_OR_HAS, CX_OR_HI, CX_OR_LO, p)
         bar = t // pi[P_BAR_NS]
         if cx[CX_PEND_HAS] == 1 and bar != cx[CX_PEND_BAR] and cap > 0:
-            if cx[CX_NC] < cap:
-                closes[(cx[CX_HEAD] + cx[CX_NC]) % cap] = cx[CX_PEND_CLOSE]
-                cx[CX_NC] += 1
-            else:
-                closes[cx[CX_HEAD]] = cx[CX_PEND_CLOSE]
-                cx[CX_HEAD] = (cx[CX_HEAD] + 1) % cap
+            nc = cx[CX_NC]
+            closes[(nc + 1) % (cap + 1)] = closes[nc % (cap + 1)] + cx[CX_PEND_CLOSE]
+            cx[CX_NC] = nc + 1
         cx[CX_PEND_HAS] = 1
         cx[CX_PEND_BAR] = bar
         cx[CX_PEND_CLOSE] = p
@@ -212,16 +211,20 @@ def _fold_context(pi, cx, closes, ts, px, a, b):  # type: ignore[no-untyped-def]
 
 @njit(cache=True)
 def _sma(pi, cx, closes, period, t):  # type: ignore[no-untyped-def]
-    """SessionContext.sma: floor mean of the last ``period`` closed-bar closes, NONE if short."""
-    cap = closes.shape[0]
+    """SessionContext.sma: floor mean of the last ``period`` closed-bar closes, NONE if short.
+
+    ``closes`` is a ring of prefix sums (close count c at c % len): the sum of the last m closes
+    is one difference, the same int64 as adding them one by one.
+    """
+    m = closes.shape[0]
+    cap = m - 1
+    nc = cx[CX_NC]
     pend = cx[CX_PEND_HAS] == 1 and (cx[CX_PEND_BAR] + 1) * pi[P_BAR_NS] <= t
-    n = cx[CX_NC] + (1 if pend else 0)
+    n = (nc if nc < cap else cap) + (1 if pend else 0)
     if period <= 0 or n < period:
         return NONE
-    acc = 0
     from_ring = period - 1 if pend else period
-    for i in range(cx[CX_NC] - from_ring, cx[CX_NC]):
-        acc += closes[(cx[CX_HEAD] + i) % cap]
+    acc = closes[nc % m] - closes[(nc - from_ring) % m]
     if pend:
         acc += cx[CX_PEND_CLOSE]
     return acc // period
@@ -259,6 +262,14 @@ def _add_level(upx, utype, urank, rank, n, px, typ):  # type: ignore[no-untyped-
     return n + 1
 
 
+@njit(cache=True, inline="always")
+def _gamma_b76(f, sigma, log_fk, sqrt_t, disc):  # type: ignore[no-untyped-def]
+    """black76._gamma1 past its guards, given log(f/k), sqrt(t) and exp(-r·t): same operations."""
+    sd = sigma * sqrt_t
+    d1 = (log_fk + 0.5 * sd * sd) / sd
+    return disc * _INV_SQRT_2PI * math.exp(-0.5 * d1 * d1) / (f * sd)
+
+
 @njit(cache=True)
 def _gamma_view(pi, pf, fz, gs, spot, t, gex, sg, scg, spg, svol):  # type: ignore[no-untyped-def]
     """fuel.snap_gamma restricted to strikes within spot ± P_GAMMA_RANGE (all any query reads)."""
@@ -271,19 +282,37 @@ def _gamma_view(pi, pf, fz, gs, spot, t, gex, sg, scg, spg, svol):  # type: igno
     sb = np.searchsorted(u_strike, spot + r, side="right")
     f = spot / PRICE_SCALE
     rate = pf[Q_RATE]
+    # _gamma1's factors that depend only on the expiry or the strike, computed once each
+    last_exp = NO_SPOT
+    t_yr = sq_t = disc = 0.0
     for j in range(sa, sb):
         end = u_start[j + 1] if j + 1 < ns else n_inst
         acc = 0.0
         acc_c = 0.0
         acc_p = 0.0
         vol = 0
+        k = u_strike[j] / PRICE_SCALE  # == g_strike[i] / PRICE_SCALE for every i of strike j
+        has_lfk = False
+        lfk = 0.0
         for i in range(u_start[j], end):
             d = g_def[i]
             pos = position[d]
             g = 0.0
             if pos != 0:
-                t_yr = np.float64(g_exp[i] - t) / NS_PER_YEAR
-                g = np.float64(pos) * _gamma1(f, g_strike[i] / PRICE_SCALE, t_yr, last_iv[d], rate)
+                if g_exp[i] != last_exp or last_exp == NO_SPOT:
+                    last_exp = g_exp[i]
+                    t_yr = np.float64(g_exp[i] - t) / NS_PER_YEAR
+                    if t_yr > 0.0:
+                        sq_t = math.sqrt(t_yr)
+                        disc = math.exp(-rate * t_yr)
+                sigma = last_iv[d]
+                g1 = 0.0
+                if not (t_yr <= 0.0 or sigma <= 0.0 or f <= 0.0 or k <= 0.0):  # _gamma1's guard
+                    if not has_lfk:
+                        lfk = math.log(f / k)
+                        has_lfk = True
+                    g1 = _gamma_b76(f, sigma, lfk, sq_t, disc)
+                g = np.float64(pos) * g1
             gex[i] = g
             acc += g
             acc_c += g if g_call[i] else 0.0
@@ -632,7 +661,8 @@ def _score_snap(
         st[ST_STALE] += 1
     _push_spot(ring, st, spot)
     first = ring.shape[0] - st[ST_RING_RUN]
-    velocity = _velocity_kernel(meta, vr_ts, vr_px, t)
+    # pure read of the print ring; only scored levels use it
+    velocity = _velocity_kernel(meta, vr_ts, vr_px, t) if n_active > 0 else 0.0
     uni5 = (uni[0], uni[1], uni[2], uni[3], n)
     env = (ms, books, sw, gv, uni5, ring, scr, oi, ox, t, spot, velocity, first)
     bid = books[B_VALID, K_BPX, 0]
