@@ -1,4 +1,9 @@
 """Pure physics engines of levelreplay.
 
-Arrays and explicit state in, arrays and frozen dataclasses out; no I/O, clock or globals.
+Arrays and explicit state in, arrays and frozen dataclasses out; no I/O, clock or globals. The one
+exception runs here, once: numba's cache directory is keyed by the code digest (see jit_cache).
 """
+
+from engines.jit_cache import use_code_keyed_cache
+
+use_code_keyed_cache()

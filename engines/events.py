@@ -24,12 +24,18 @@ UNDEF_PRICE = np.iinfo(np.int64).max
 N_LEVELS = 10
 
 
+# planes of DepthBatch.levels (and of MarketState's book planes)
+LV_BID_PX, LV_ASK_PX, LV_BID_SZ, LV_ASK_SZ = range(4)
+
+
 @dataclass(frozen=True)
 class DepthBatch:
     """MBP-10 records of the primary future, in merged order.
 
-    ``bid_px``/``ask_px`` are int64 (n, 10); ``bid_sz``/``ask_sz`` int64 (n, 10). Level 0 is the
-    best price. Empty levels carry ``UNDEF_PRICE`` and size 0.
+    ``levels`` is int64 (n, 4, 10): per record the bid prices, ask prices, bid sizes and ask sizes
+    (``LV_*`` planes), level 0 best; empty levels carry ``UNDEF_PRICE`` and size 0. One block
+    rather than four arrays, so a numba kernel reads a record through a single array argument
+    (each array argument of a numba call costs a reference-count round trip).
     """
 
     ts_recv: np.ndarray  # int64 (n,)
@@ -39,20 +45,39 @@ class DepthBatch:
     price: np.ndarray  # int64 (n,)
     size: np.ndarray  # int64 (n,)
     flags: np.ndarray  # uint8 (n,)
-    bid_px: np.ndarray  # int64 (n, 10)
-    ask_px: np.ndarray  # int64 (n, 10)
-    bid_sz: np.ndarray  # int64 (n, 10)
-    ask_sz: np.ndarray  # int64 (n, 10)
+    levels: np.ndarray  # int64 (n, 4, 10)
 
     def __len__(self) -> int:
         return int(self.ts_recv.shape[0])
+
+    @property
+    def bid_px(self) -> np.ndarray:
+        return self.levels[:, LV_BID_PX]
+
+    @property
+    def ask_px(self) -> np.ndarray:
+        return self.levels[:, LV_ASK_PX]
+
+    @property
+    def bid_sz(self) -> np.ndarray:
+        return self.levels[:, LV_BID_SZ]
+
+    @property
+    def ask_sz(self) -> np.ndarray:
+        return self.levels[:, LV_ASK_SZ]
+
+    @staticmethod
+    def stack_levels(
+        bid_px: np.ndarray, ask_px: np.ndarray, bid_sz: np.ndarray, ask_sz: np.ndarray
+    ) -> np.ndarray:
+        """The (n, 4, 10) ``levels`` block from four (n, 10) arrays."""
+        return np.ascontiguousarray(np.stack([bid_px, ask_px, bid_sz, ask_sz], axis=1), np.int64)
 
     @staticmethod
     def empty() -> DepthBatch:
         z1 = np.zeros(0, dtype=np.int64)
         zu = np.zeros(0, dtype=np.uint8)
-        z2 = np.zeros((0, N_LEVELS), dtype=np.int64)
-        return DepthBatch(z1, z1, zu, zu, z1, z1, zu, z2, z2, z2, z2)
+        return DepthBatch(z1, z1, zu, zu, z1, z1, zu, np.zeros((0, 4, N_LEVELS), dtype=np.int64))
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,10 @@ from numba import njit
 from engines.config import PRICE_SCALE, EngineConfig
 from engines.events import (
     F_LAST,
+    LV_ASK_PX,
+    LV_ASK_SZ,
+    LV_BID_PX,
+    LV_BID_SZ,
     N_LEVELS,
     SIDE_ASK,
     SIDE_BID,
@@ -153,10 +157,10 @@ N_SW = 9
 B_PREV = 0  # previous record (any flags): depth-flow reference
 B_CUR = 1  # current book (F_LAST rule), possibly invalid
 B_VALID = 2  # last valid two-sided book: the quoted one
-K_BPX = 0
-K_APX = 1
-K_BSZ = 2
-K_ASZ = 3
+K_BPX = LV_BID_PX  # the planes of one record, as in DepthBatch.levels
+K_APX = LV_ASK_PX
+K_BSZ = LV_BID_SZ
+K_ASZ = LV_ASK_SZ
 
 _BIG = np.iinfo(np.int64).max
 _MAX_CONTRIB_PER_RECORD = 4 * N_LEVELS  # <= 20 distinct prices per side, two sides
@@ -174,66 +178,81 @@ def _bucket(ts: int, t0: int, snap: int) -> int:
 
 
 @njit(cache=True)
-def _canon(px, sz, sgn):  # type: ignore[no-untyped-def]
+def _canon(lv, r, side, sgn):  # type: ignore[no-untyped-def]
     """Non-empty level count, and whether they form a prefix sorted best-first (fast path)."""
     c = 0
     ok = True
     for k in range(N_LEVELS):
-        if px[k] != UNDEF_PRICE and sz[k] > 0:
-            if c != k or (k > 0 and sgn * px[k] >= sgn * px[k - 1]):
+        p = lv[r, side, k]
+        if p != UNDEF_PRICE and lv[r, side + 2, k] > 0:
+            if c != k or (k > 0 and sgn * p >= sgn * lv[r, side, k - 1]):
                 ok = False
             c += 1
     return c, ok
 
 
 @njit(cache=True)
-def _side_flow(ppx, psz, npx, nsz, sgn, side, bucket, dlog, dn):  # type: ignore[no-untyped-def]
+def _log(dlog, dn, bucket, side, p, d):  # type: ignore[no-untyped-def]
+    dlog[dn, 0] = bucket
+    dlog[dn, 1] = side
+    dlog[dn, 2] = p
+    dlog[dn, 3] = d
+    return dn + 1
+
+
+@njit(cache=True)
+def _mono(lv, r, side, sgn):  # type: ignore[no-untyped-def]
+    """The defined prices of one side strictly better-first (duplicates and disorder fail)."""
+    has_last = False
+    last_q = 0
+    for k in range(N_LEVELS):
+        p = lv[r, side, k]
+        if p != UNDEF_PRICE:
+            if has_last and sgn * p >= last_q:
+                return False
+            last_q = sgn * p
+            has_last = True
+    return True
+
+
+@njit(cache=True)
+def _side_flow(pv, pr, nv, nr, side, bucket, dlog, dn):  # type: ignore[no-untyped-def]
     """Append the per-price size changes of one side between two records (SPEC §5.1).
 
-    Works in "q-space" q = sgn·px (bids sgn=+1, asks sgn=-1) where better is larger, so the
-    visible range of a full side is q >= q(level 9) and the range inside both books is
-    q >= max of the two bounds.
+    Records are rows of (rows, 4, 10) level blocks: ``pv[pr]`` before, ``nv[nr]`` after (a
+    batch's ``DepthBatch.levels`` or MarketState's book planes). Prices are plane ``side``
+    (0 bid, 1 ask), sizes plane ``side + 2``. Works in "q-space" q = sgn·px (bids sgn=+1, asks
+    sgn=-1) where better is larger, so the visible range of a full side is q >= q(level 9) and
+    the range inside both books is q >= max of the two bounds.
     """
+    sgn = 1 - 2 * side
+    zs = side + 2
     # fast path (most records): same prices, only sizes changed, no duplicate prices. Every
     # defined price is then >= (in q-space) the shared 10th price, so no range check is needed.
     same = True
     for k in range(N_LEVELS):
-        if ppx[k] != npx[k]:
+        if pv[pr, side, k] != nv[nr, side, k]:
             same = False
             break
-    if same:
-        mono = True
-        has_last = False
-        last_q = 0
+    if same and _mono(nv, nr, side, sgn):
         for k in range(N_LEVELS):
-            p = npx[k]
-            if p != UNDEF_PRICE:
-                if has_last and sgn * p >= last_q:
-                    mono = False
-                    break
-                last_q = sgn * p
-                has_last = True
-        if mono:
-            for k in range(N_LEVELS):
-                p = npx[k]
-                if psz[k] != nsz[k] and p != UNDEF_PRICE:
-                    d = (nsz[k] if nsz[k] > 0 else 0) - (psz[k] if psz[k] > 0 else 0)
-                    if d != 0:
-                        dlog[dn, 0] = bucket
-                        dlog[dn, 1] = side
-                        dlog[dn, 2] = p
-                        dlog[dn, 3] = d
-                        dn += 1
-            return dn
-    cp, okp = _canon(ppx, psz, sgn)
-    cn, okn = _canon(npx, nsz, sgn)
+            p = nv[nr, side, k]
+            a = pv[pr, zs, k]
+            z = nv[nr, zs, k]
+            if a != z and p != UNDEF_PRICE:
+                d = (z if z > 0 else 0) - (a if a > 0 else 0)
+                if d != 0:
+                    dn = _log(dlog, dn, bucket, side, p, d)
+        return dn
+    cp, okp = _canon(pv, pr, side, sgn)
+    cn, okn = _canon(nv, nr, side, sgn)
     has_bound = False
     bound = 0
     if cp == N_LEVELS:
         has_bound = True
-        bound = sgn * ppx[N_LEVELS - 1]
+        bound = sgn * pv[pr, side, N_LEVELS - 1]
     if cn == N_LEVELS:
-        qb = sgn * npx[N_LEVELS - 1]
+        qb = sgn * nv[nr, side, N_LEVELS - 1]
         if not has_bound or qb > bound:
             bound = qb
         has_bound = True
@@ -241,41 +260,36 @@ def _side_flow(ppx, psz, npx, nsz, sgn, side, bucket, dlog, dn):  # type: ignore
         i = 0
         j = 0
         while i < cp or j < cn:
-            if j >= cn or (i < cp and sgn * ppx[i] > sgn * npx[j]):
-                p = ppx[i]
-                d = -psz[i]
+            if j >= cn or (i < cp and sgn * pv[pr, side, i] > sgn * nv[nr, side, j]):
+                p = pv[pr, side, i]
+                d = -pv[pr, zs, i]
                 i += 1
-            elif i >= cp or sgn * npx[j] > sgn * ppx[i]:
-                p = npx[j]
-                d = nsz[j]
+            elif i >= cp or sgn * nv[nr, side, j] > sgn * pv[pr, side, i]:
+                p = nv[nr, side, j]
+                d = nv[nr, zs, j]
                 j += 1
             else:
-                p = npx[j]
-                d = nsz[j] - psz[i]
+                p = nv[nr, side, j]
+                d = nv[nr, zs, j] - pv[pr, zs, i]
                 i += 1
                 j += 1
             if d != 0 and (not has_bound or sgn * p >= bound):
-                dlog[dn, 0] = bucket
-                dlog[dn, 1] = side
-                dlog[dn, 2] = p
-                dlog[dn, 3] = d
-                dn += 1
+                dn = _log(dlog, dn, bucket, side, p, d)
         return dn
     # general path (unsorted levels, holes, duplicate prices): totals per distinct price
     for pass_ in range(2):
-        src_px = ppx if pass_ == 0 else npx
         for k in range(N_LEVELS):
-            p = src_px[k]
+            p = pv[pr, side, k] if pass_ == 0 else nv[nr, side, k]
             if p == UNDEF_PRICE:
                 continue
             seen = False
             for k2 in range(k):  # first occurrence within this list only
-                if src_px[k2] == p:
+                if (pv[pr, side, k2] if pass_ == 0 else nv[nr, side, k2]) == p:
                     seen = True
                     break
             if not seen and pass_ == 1:
                 for k2 in range(N_LEVELS):  # already handled while walking the prev list
-                    if ppx[k2] == p and psz[k2] > 0:
+                    if pv[pr, side, k2] == p and pv[pr, zs, k2] > 0:
                         seen = True
                         break
             if seen:
@@ -283,28 +297,16 @@ def _side_flow(ppx, psz, npx, nsz, sgn, side, bucket, dlog, dn):  # type: ignore
             tp = 0
             tn = 0
             for k2 in range(N_LEVELS):
-                if ppx[k2] == p and psz[k2] > 0:
-                    tp += psz[k2]
-                if npx[k2] == p and nsz[k2] > 0:
-                    tn += nsz[k2]
+                if pv[pr, side, k2] == p and pv[pr, zs, k2] > 0:
+                    tp += pv[pr, zs, k2]
+                if nv[nr, side, k2] == p and nv[nr, zs, k2] > 0:
+                    tn += nv[nr, zs, k2]
             if pass_ == 0 and tp == 0:
                 continue  # price shown with size 0 only: handle it from the new list, if at all
             d = tn - tp
             if d != 0 and (not has_bound or sgn * p >= bound):
-                dlog[dn, 0] = bucket
-                dlog[dn, 1] = side
-                dlog[dn, 2] = p
-                dlog[dn, 3] = d
-                dn += 1
+                dn = _log(dlog, dn, bucket, side, p, d)
     return dn
-
-
-@njit(cache=True)
-def _differs(a, b):  # type: ignore[no-untyped-def]
-    for k in range(N_LEVELS):  # noqa: SIM110 (numba: no generator any())
-        if a[k] != b[k]:
-            return True
-    return False
 
 
 @njit(cache=True)
@@ -320,21 +322,20 @@ def _classify(bpx0, bsz0, apx0, asz0):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def _copy_row(books, plane, bpx, apx, bsz, asz, r):  # type: ignore[no-untyped-def]
-    for k in range(N_LEVELS):
-        books[plane, K_BPX, k] = bpx[r, k]
-        books[plane, K_APX, k] = apx[r, k]
-        books[plane, K_BSZ, k] = bsz[r, k]
-        books[plane, K_ASZ, k] = asz[r, k]
+def _copy_row(books, plane, lv, r):  # type: ignore[no-untyped-def]
+    for f in range(4):
+        for k in range(N_LEVELS):
+            books[plane, f, k] = lv[r, f, k]
 
 
 @njit(cache=True)
-def _fold_depth_kernel(meta, books, dlog, ts, flags, bpx, apx, bsz, asz, start):  # type: ignore[no-untyped-def]
+def _fold_depth_kernel(meta, books, dlog, ts, flags, lv, start):  # type: ignore[no-untyped-def]
     """Fold records [start, n): depth-flow contributions and the book. Returns where it stopped.
 
     The previous record is row r - 1 of the batch (the state's copy only for the first row), and
-    the prev / current / valid book planes are written once at the end: per record the kernel
-    only reads, which keeps it at a few tens of ns.
+    the prev / current / valid book planes are written once at the end. The common case (a side
+    whose prices are unchanged and well ordered, only sizes moved) is inline: a numba call per
+    record costs more than the record's whole work.
     """
     t0 = meta[M_T0]
     snap = meta[M_SNAP]
@@ -349,25 +350,50 @@ def _fold_depth_kernel(meta, books, dlog, ts, flags, bpx, apx, bsz, asz, start):
         if dn + _MAX_CONTRIB_PER_RECORD > cap:
             break
         b = _bucket(ts[r], t0, snap)
-        if r > start or meta[M_HAVE_PREV] == 1:
-            if r > start:
-                pbp = bpx[r - 1]
-                pbs = bsz[r - 1]
-                pap = apx[r - 1]
-                pas = asz[r - 1]
-            else:
-                pbp = books[B_PREV, K_BPX]
-                pbs = books[B_PREV, K_BSZ]
-                pap = books[B_PREV, K_APX]
-                pas = books[B_PREV, K_ASZ]
-            nbp = bpx[r]
-            nbs = bsz[r]
-            if _differs(pbs, nbs) or _differs(pbp, nbp):
-                dn = _side_flow(pbp, pbs, nbp, nbs, 1, 0, b, dlog, dn)
-            nap = apx[r]
-            nas = asz[r]
-            if _differs(pas, nas) or _differs(pap, nap):
-                dn = _side_flow(pap, pas, nap, nas, -1, 1, b, dlog, dn)
+        if r > start:
+            q = r - 1
+            for side in range(2):
+                zs = side + 2
+                same_px = True
+                same_sz = True
+                for k in range(N_LEVELS):
+                    if lv[q, side, k] != lv[r, side, k]:
+                        same_px = False
+                    if lv[q, zs, k] != lv[r, zs, k]:
+                        same_sz = False
+                if same_px and same_sz:
+                    continue
+                mono = same_px
+                if mono:  # _mono, inline
+                    sgn = 1 - 2 * side
+                    has_last = False
+                    last_q = 0
+                    for k in range(N_LEVELS):
+                        p = lv[r, side, k]
+                        if p != UNDEF_PRICE:
+                            if has_last and sgn * p >= last_q:
+                                mono = False
+                                break
+                            last_q = sgn * p
+                            has_last = True
+                if not mono:
+                    dn = _side_flow(lv, q, lv, r, side, b, dlog, dn)
+                    continue
+                for k in range(N_LEVELS):  # _side_flow's fast path, inline
+                    p = lv[r, side, k]
+                    a = lv[q, zs, k]
+                    z = lv[r, zs, k]
+                    if a != z and p != UNDEF_PRICE:
+                        d = (z if z > 0 else 0) - (a if a > 0 else 0)
+                        if d != 0:
+                            dlog[dn, 0] = b
+                            dlog[dn, 1] = side
+                            dlog[dn, 2] = p
+                            dlog[dn, 3] = d
+                            dn += 1
+        elif meta[M_HAVE_PREV] == 1:
+            for side in range(2):
+                dn = _side_flow(books, B_PREV, lv, r, side, b, dlog, dn)
         upd = False
         if flags[r] & F_LAST:
             seen = 1
@@ -376,7 +402,7 @@ def _fold_depth_kernel(meta, books, dlog, ts, flags, bpx, apx, bsz, asz, start):
             upd = True
         if upd:
             last_cur = r
-            c = _classify(bpx[r, 0], bsz[r, 0], apx[r, 0], asz[r, 0])
+            c = _classify(lv[r, K_BPX, 0], lv[r, K_BSZ, 0], lv[r, K_APX, 0], lv[r, K_ASZ, 0])
             if c == 0:
                 last_valid = r
             elif c == 1:
@@ -387,24 +413,24 @@ def _fold_depth_kernel(meta, books, dlog, ts, flags, bpx, apx, bsz, asz, start):
                 meta[M_N_ONESIDED] += 1
         r += 1
     if r > start:
-        _copy_row(books, B_PREV, bpx, apx, bsz, asz, r - 1)
+        _copy_row(books, B_PREV, lv, r - 1)
         meta[M_HAVE_PREV] = 1
         meta[M_N_DEPTH] += r - start
         meta[M_LAST_DB] = _bucket(ts[r - 1], t0, snap)
         meta[M_LAST_DTS] = ts[r - 1]
     meta[M_SEEN_FLAST] = seen
     if last_cur >= 0:
-        _copy_row(books, B_CUR, bpx, apx, bsz, asz, last_cur)
+        _copy_row(books, B_CUR, lv, last_cur)
         meta[M_HAS_CUR] = 1
     if last_valid >= 0:
-        _copy_row(books, B_VALID, bpx, apx, bsz, asz, last_valid)
+        _copy_row(books, B_VALID, lv, last_valid)
         meta[M_HAS_VALID] = 1
     meta[M_DLOG_N] = dn
     return r
 
 
 @njit(cache=True, nogil=True)
-def _mid_path_kernel(mid0, seen0, flags, bpx, apx, bsz, asz, out):  # type: ignore[no-untyped-def]
+def _mid_path_kernel(mid0, seen0, flags, lv, out):  # type: ignore[no-untyped-def]
     """Quoted mid after each record, following exactly the book rule of _fold_depth_kernel."""
     mid = mid0
     seen = seen0
@@ -415,8 +441,11 @@ def _mid_path_kernel(mid0, seen0, flags, bpx, apx, bsz, asz, out):  # type: igno
             upd = True
         elif seen == 0:
             upd = True
-        if upd and _classify(bpx[r, 0], bsz[r, 0], apx[r, 0], asz[r, 0]) == 0:
-            mid = (bpx[r, 0] + apx[r, 0]) // 2
+        if (
+            upd
+            and _classify(lv[r, K_BPX, 0], lv[r, K_BSZ, 0], lv[r, K_APX, 0], lv[r, K_ASZ, 0]) == 0
+        ):
+            mid = (lv[r, K_BPX, 0] + lv[r, K_APX, 0]) // 2
         out[r] = mid
 
 
@@ -663,14 +692,14 @@ def _close_kernel(
             d = dlog[i, 3]
             if dlog[i, 1] == 0:
                 if d > 0:
-                    scratch[F_BID_ADD, s] += d
+                    scratch[s, F_BID_ADD] += d
                 else:
-                    scratch[F_BID_CXL, s] -= d
+                    scratch[s, F_BID_CXL] -= d
             else:
                 if d > 0:
-                    scratch[F_ASK_ADD, s] += d
+                    scratch[s, F_ASK_ADD] += d
                 else:
-                    scratch[F_ASK_CXL, s] -= d
+                    scratch[s, F_ASK_CXL] -= d
             i += 1
         while j < nt and tlog[j, 0] == b:
             s = _slot_insert(meta, odd_px, tlog[j, 1])
@@ -680,35 +709,35 @@ def _close_kernel(
                 ntouch += 1
             sd = tlog[j, 2]
             if sd == SIDE_BID:
-                scratch[F_BUY_VOL, s] += tlog[j, 3]
-                scratch[F_BUY_CNT, s] += 1
+                scratch[s, F_BUY_VOL] += tlog[j, 3]
+                scratch[s, F_BUY_CNT] += 1
             elif sd == SIDE_ASK:
-                scratch[F_SELL_VOL, s] += tlog[j, 3]
-                scratch[F_SELL_CNT, s] += 1
+                scratch[s, F_SELL_VOL] += tlog[j, 3]
+                scratch[s, F_SELL_CNT] += 1
             else:
-                scratch[F_NONE_VOL, s] += tlog[j, 3]
-                scratch[F_NONE_CNT, s] += 1
+                scratch[s, F_NONE_VOL] += tlog[j, 3]
+                scratch[s, F_NONE_CNT] += 1
             j += 1
         for k in range(ntouch):
             s = touched[k]
             # fill/pull split per price and bucket: passive bid = A aggressor, ask = B aggressor
-            rem_b = scratch[F_BID_CXL, s]
-            fill_b = min(rem_b, scratch[F_SELL_VOL, s])
-            scratch[F_BID_FILL, s] = fill_b
-            scratch[F_BID_CXL, s] = rem_b - fill_b
-            rem_a = scratch[F_ASK_CXL, s]
-            fill_a = min(rem_a, scratch[F_BUY_VOL, s])
-            scratch[F_ASK_FILL, s] = fill_a
-            scratch[F_ASK_CXL, s] = rem_a - fill_a
+            rem_b = scratch[s, F_BID_CXL]
+            fill_b = min(rem_b, scratch[s, F_SELL_VOL])
+            scratch[s, F_BID_FILL] = fill_b
+            scratch[s, F_BID_CXL] = rem_b - fill_b
+            rem_a = scratch[s, F_ASK_CXL]
+            fill_a = min(rem_a, scratch[s, F_BUY_VOL])
+            scratch[s, F_ASK_FILL] = fill_a
+            scratch[s, F_ASK_CXL] = rem_a - fill_a
             e = meta[M_ENT_TAIL] % cap
             ent_b[e] = b
             ent_px[e] = (base + s) * tick if s < ng else odd_px[s - ng]
             for f in range(N_FIELDS):
-                v = scratch[f, s]
+                v = scratch[s, f]
                 ent_v[e, f] = v
-                sums[0, f, s] += v
-                sums[1, f, s] += v
-                scratch[f, s] = 0
+                sums[0, s, f] += v
+                sums[1, s, f] += v
+                scratch[s, f] = 0
             mark[s] = 0
             meta[M_ENT_TAIL] += 1
     # drop consumed contributions (the rest belong to later, still open buckets)
@@ -730,7 +759,7 @@ def _close_kernel(
         while cur < tail and ent_b[cur % cap] <= edge:
             s = _slot_of(meta, odd_px, ent_px[cur % cap])
             for f in range(N_FIELDS):
-                sums[w, f, s] -= ent_v[cur % cap, f]
+                sums[w, s, f] -= ent_v[cur % cap, f]
             cur += 1
         meta[M_CUR0 + w] = cur
     head = meta[M_ENT_HEAD]
@@ -765,12 +794,12 @@ def _query_kernel(meta, sums, odd_px, ent_b, ent_px, ent_v, lo, hi, wb, out):  #
                 z = ng - 1
             for s in range(a, z + 1):
                 for f in range(N_FIELDS):
-                    out[m, f] += sums[w, f, s]
+                    out[m, f] += sums[w, s, f]
             for jj in range(meta[M_ODD_N]):
                 p = odd_px[jj]
                 if lo[m] <= p <= hi[m]:
                     for f in range(N_FIELDS):
-                        out[m, f] += sums[w, f, ng + jj]
+                        out[m, f] += sums[w, ng + jj, f]
         else:  # any other window length: scan the retained entries (newest first)
             cap = meta[M_ENT_CAP]
             edge = meta[M_CLOSED] - wb
@@ -936,8 +965,8 @@ class MarketState:
         self._dlog = np.zeros((4096, 4), dtype=np.int64)
         self._tlog = np.zeros((1024, 4), dtype=np.int64)
         s = _INIT_GRID
-        self._sums = np.zeros((2, N_FIELDS, s), dtype=np.int64)
-        self._scratch = np.zeros((N_FIELDS, s), dtype=np.int64)
+        self._sums = np.zeros((2, s, N_FIELDS), dtype=np.int64)  # price-major: one slot's fields
+        self._scratch = np.zeros((s, N_FIELDS), dtype=np.int64)  # share a cache line or two
         self._mark = np.zeros(s, dtype=np.int8)
         self._touched = np.zeros(s, dtype=np.int64)
         self._odd_px = np.zeros(0, dtype=np.int64)
@@ -997,15 +1026,10 @@ class MarketState:
         self._check_after_closed(batch.ts_recv, "fold_depth")
         ts = np.ascontiguousarray(batch.ts_recv, dtype=np.int64)
         flags = np.ascontiguousarray(batch.flags, dtype=np.uint8)
-        bpx = np.ascontiguousarray(batch.bid_px, dtype=np.int64)
-        apx = np.ascontiguousarray(batch.ask_px, dtype=np.int64)
-        bsz = np.ascontiguousarray(batch.bid_sz, dtype=np.int64)
-        asz = np.ascontiguousarray(batch.ask_sz, dtype=np.int64)
+        lv = np.ascontiguousarray(batch.levels, dtype=np.int64)
         r = 0
         while True:
-            r = _fold_depth_kernel(
-                self._meta, self._books, self._dlog, ts, flags, bpx, apx, bsz, asz, r
-            )
+            r = _fold_depth_kernel(self._meta, self._books, self._dlog, ts, flags, lv, r)
             if r >= n:
                 break
             self.grow_depth_log()
@@ -1165,24 +1189,22 @@ class MarketState:
         while new_odd_cap < need_odd:
             new_odd_cap *= 2
         s_new = new_ng + new_odd_cap
-        sums = np.zeros((2, N_FIELDS, s_new), dtype=np.int64)
+        sums = np.zeros((2, s_new, N_FIELDS), dtype=np.int64)
         # grid overlap
         if m[M_GRID_INIT] == 1:
             a = max(old_base, new_base)
             z = min(old_base + old_ng, new_base + new_ng)
             if a < z:
-                sums[:, :, a - new_base : z - new_base] = self._sums[
-                    :, :, a - old_base : z - old_base
-                ]
+                sums[:, a - new_base : z - new_base] = self._sums[:, a - old_base : z - old_base]
         # off-grid columns still referenced by live entries
         old_odd = self._odd_px[: int(m[M_ODD_N])]
         odd_px = np.zeros(new_odd_cap, dtype=np.int64)
         for j, p in enumerate(kept_odd):
             odd_px[j] = p
             k = int(np.nonzero(old_odd == p)[0][0])
-            sums[:, :, new_ng + j] = self._sums[:, :, old_ng + k]
+            sums[:, new_ng + j] = self._sums[:, old_ng + k]
         self._sums = sums
-        self._scratch = np.zeros((N_FIELDS, s_new), dtype=np.int64)
+        self._scratch = np.zeros((s_new, N_FIELDS), dtype=np.int64)
         self._mark = np.zeros(s_new, dtype=np.int8)
         self._touched = np.zeros(s_new, dtype=np.int64)
         self._odd_px = odd_px
@@ -1363,10 +1385,7 @@ def quoted_mid_at(mid0: int, seen0: int, ts: np.ndarray, depth: DepthBatch) -> t
         np.int64(mid0),
         np.int64(seen0),
         flags,
-        np.ascontiguousarray(depth.bid_px, dtype=np.int64),
-        np.ascontiguousarray(depth.ask_px, dtype=np.int64),
-        np.ascontiguousarray(depth.bid_sz, dtype=np.int64),
-        np.ascontiguousarray(depth.ask_sz, dtype=np.int64),
+        np.ascontiguousarray(depth.levels, dtype=np.int64),
         path,
     )
     idx = np.searchsorted(depth.ts_recv, q, side="right") - 1

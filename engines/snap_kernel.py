@@ -162,7 +162,8 @@ _SNAP_DONE = 8
 # kernel scalar state (st)
 ST_K, ST_PD, ST_PT, ST_PO, ST_NOUT, ST_STALE, ST_UNSCORED, ST_WITH_ROWS = range(8)
 ST_RING_HEAD, ST_RING_RUN, ST_NSLOTS, ST_ERR, ST_TARGET, ST_NEED, ST_UNKNOWN_OPT = range(8, 15)
-N_ST = 15
+ST_NKEYS = 15  # entries in the sorted (key, slot) table of anchored levels
+N_ST = 16
 # session context (cx)
 CX_PM_HAS, CX_PM_HI, CX_PM_LO, CX_OR_HAS, CX_OR_HI, CX_OR_LO = range(6)
 CX_PEND_HAS, CX_PEND_BAR, CX_PEND_CLOSE, CX_NC = range(6, 10)  # CX_NC: bars closed so far
@@ -382,16 +383,28 @@ def _universe(pi, pf, meta, cx, closes, lv, gv, spot, t, st, uni):  # type: igno
 
 @njit(cache=True)
 def _slot(slots, st, lv_i, typ, px):  # type: ignore[no-untyped-def]
-    """State slot of a level id: moving kinds by type, anchored ones by (type, price)."""
+    """State slot of a level id: moving kinds by type, anchored ones by (type, price).
+
+    Anchored keys live in a sorted array pair (binary search, insertion by shifting): a session
+    sees a few hundred of them, and unlike a numba typed dict this costs no JIT compile per run.
+    The table has as many rows as ``lv_i`` (one key per slot at most), so it grows with it.
+    """
     if typ > T_USER:
         s = typ
     else:
         key = px * 4 + typ
-        if key in slots:
-            return slots[key]
+        keys, vals = slots
+        n = st[ST_NKEYS]
+        j = np.searchsorted(keys[:n], key)
+        if j < n and keys[j] == key:
+            return vals[j]
         s = st[ST_NSLOTS]
         st[ST_NSLOTS] = s + 1
-        slots[key] = s
+        keys[j + 1 : n + 1] = keys[j:n].copy()
+        vals[j + 1 : n + 1] = vals[j:n].copy()
+        keys[j] = key
+        vals[j] = s
+        st[ST_NKEYS] = n + 1
     if lv_i[s, L_LAST_TS] == 0:  # fresh row (arrays start zeroed): neutral, nothing armed
         lv_i[s, L_ARMED] = -1
         lv_i[s, L_ARMED_TS] = NONE
@@ -521,7 +534,7 @@ def run(
     """Fold the chunk (dep, trd, opt) and score every snap it completes; returns a status."""
     meta, books, dlog, tlog, vr_ts, vr_px, sw, scratch, mark, touched, sums, odd_px, ent = mkt
     ent_b, ent_px, ent_v = ent
-    d_ts, d_flags, d_bpx, d_apx, d_bsz, d_asz = dep
+    d_ts, d_flags, d_lv = dep
     t_ts, t_px, t_sz, t_sd = trd
     o_ts, o_idx, o_sz, o_sd, o_iv, o_ok = opt
     position, volume, last_iv, bad_iv = fz
@@ -562,10 +575,7 @@ def run(
                     dlog,
                     d_ts[:cd],
                     d_flags[:cd],
-                    d_bpx[:cd],
-                    d_apx[:cd],
-                    d_bsz[:cd],
-                    d_asz[:cd],
+                    d_lv[:cd],
                     st[ST_PD],
                 )
                 st[ST_PD] = r

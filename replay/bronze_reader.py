@@ -20,9 +20,10 @@ import pyarrow.parquet as pq
 
 from engines.events import N_LEVELS, DepthBatch, OptionDefinitions, OptionTradeBatch, TradeBatch
 from replay.errors import UserError
-from replay.hashing import sha256_file
 from replay.instruments import ES_OUTRIGHT
 from replay.lake import bronze_root, list_dates, partition_file
+from replay.level_block import levels_block
+from replay.partition_digest import partition_sha256
 
 READ_BATCH_ROWS = 1 << 16
 KEY_COLUMNS = ("ts_recv", "sequence", "src_key", "src_row")
@@ -224,7 +225,7 @@ def resolve_session(lake: Path, date: dt.date, symbol: str | None = None) -> Ses
                 PartitionInfo(
                     table,
                     str(p.relative_to(lake)),
-                    sha256_file(p),
+                    partition_sha256(p),
                     pq.ParquetFile(p).metadata.num_rows,
                 )
             )
@@ -235,7 +236,7 @@ def resolve_session(lake: Path, date: dt.date, symbol: str | None = None) -> Ses
                 PartitionInfo(
                     "definitions",
                     str(p.relative_to(lake)),
-                    sha256_file(p),
+                    partition_sha256(p),
                     pq.ParquetFile(p).metadata.num_rows,
                 )
             )
@@ -302,14 +303,6 @@ def _keys(t: pa.Table) -> tuple[np.ndarray, ...]:
     return tuple(t.column(c).to_numpy().astype(np.int64) for c in KEY_COLUMNS)
 
 
-def _levels(t: pa.Table, prefix: str) -> np.ndarray:
-    """(n, 10) int64 from the ten ``<prefix>_NN`` columns."""
-    out = np.empty((t.num_rows, N_LEVELS), dtype=np.int64)
-    for i in range(N_LEVELS):
-        out[:, i] = t.column(f"{prefix}_{i:02d}").to_numpy()
-    return out
-
-
 def _keep(t: pa.Table, mask: pa.Array) -> pa.Table:
     """``t.filter(mask)``, without the full copy when every row is kept (the usual case)."""
     if pc.all(mask).as_py():
@@ -333,10 +326,7 @@ def iter_depth(path: Path, primary_id: int, rows: int = READ_BATCH_ROWS) -> Iter
             price=t.column("price").to_numpy().astype(np.int64),
             size=t.column("size").to_numpy().astype(np.int64),
             flags=t.column("flags").to_numpy().astype(np.uint8),
-            bid_px=_levels(t, "bid_px"),
-            ask_px=_levels(t, "ask_px"),
-            bid_sz=_levels(t, "bid_sz"),
-            ask_sz=_levels(t, "ask_sz"),
+            levels=levels_block(t),
         )
         yield Keyed(ts, seq, sk, sr, batch)
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
-from numba import typed, types
 
 from engines import snap_codes as C
 from engines import snap_kernel as K
@@ -200,8 +199,8 @@ class FastSessionReplay:
             np.zeros(n_uni, dtype=np.int64),
             rank,
         )
-        self.slots = typed.Dict.empty(types.int64, types.int64)
         n_slots = 256 + int(self.st[K.ST_NSLOTS])
+        self.slots = (np.zeros(n_slots, dtype=np.int64), np.zeros(n_slots, dtype=np.int64))
         self.lvs = (np.zeros((n_slots, N_LI), dtype=np.int64), np.zeros((n_slots, 5)))
         ring_n = cfg.window_buckets(cfg.approach_window_s) + 1
         self.ring = np.full(ring_n, K.NO_SPOT, dtype=np.int64)
@@ -247,10 +246,7 @@ class FastSessionReplay:
         dep = (
             _c(d.ts_recv, np.int64),
             _c(d.flags, np.uint8),
-            _c(d.bid_px, np.int64),
-            _c(d.ask_px, np.int64),
-            _c(d.bid_sz, np.int64),
-            _c(d.ask_sz, np.int64),
+            _c(d.levels, np.int64),
         )
         trd = (
             _c(t.ts_recv, np.int64),
@@ -269,8 +265,7 @@ class FastSessionReplay:
         self.pi[C.P_K_LAST] = max(0, -(-(last - self.t0) // snap), self.next_k)
         z = np.zeros(0, dtype=np.int64)
         zu = np.zeros(0, dtype=np.uint8)
-        z2 = np.zeros((0, 10), dtype=np.int64)
-        dep = (z, zu, z2, z2, z2, z2)
+        dep = (z, zu, np.zeros((0, 4, 10), dtype=np.int64))
         trd = (z, z, z, zu)
         opt = (z, z, z, zu, np.zeros(0), np.zeros(0, dtype=np.bool_))
         self._drive(dep, trd, opt, final=True)
@@ -315,6 +310,7 @@ class FastSessionReplay:
             self.market.prepare_close(int(self.st[K.ST_TARGET]))
         elif status == K.GROW_SLOTS:
             self.lvs = tuple(_grow(a) for a in self.lvs)  # type: ignore[assignment]
+            self.slots = tuple(_grow(a) for a in self.slots)  # type: ignore[assignment]
         elif status == K.GROW_OUT:
             self._out_cap *= 2
             self.out = tuple(_grow(a.T).T.copy() for a in self.out)  # type: ignore[assignment]

@@ -33,6 +33,7 @@ from replay.dbn_source import (
 from replay.errors import UserError
 from replay.hashing import sha256_file
 from replay.lake import ingest_log_path, partition_file, staging_dir
+from replay.partition_digest import record as record_digest
 from replay.schemas import DEF_SORT_KEY, INGEST_LOG, SCHEMAS, SORT_KEY
 from replay.sorted_runs import RunSet
 from replay.trade_date import day_number_to_date, trade_day_numbers
@@ -159,7 +160,9 @@ def _ingest_one(
             rep.out_of_order_resorted += rs.out_of_order
         for (table, day), rs in sorted(runsets.items()):
             date = day_number_to_date(day)
-            rs.commit_to(partition_file(lake, table, date), key, sha[:16])
+            final = partition_file(lake, table, date)
+            _, digest = rs.commit_to(final, key, sha[:16])
+            record_digest(final, digest)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
         _remove_empty(stage.parent)

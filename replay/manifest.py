@@ -15,10 +15,10 @@ import socket
 from pathlib import Path
 from typing import Any
 
+from engines.jit_cache import PACKAGES, source_digest
 from replay.atomic import write_bytes_atomic
 
 TOOL = "levelreplay"
-PACKAGES = ("engines", "replay")
 LIBRARIES = ("numpy", "pyarrow", "polars", "numba", "databento", "databento-dbn", "tzdata")
 
 
@@ -32,13 +32,7 @@ def sha256_bytes(b: bytes) -> str:
 
 def code_digest(root: Path | None = None) -> str:
     """sha256 over the package sources (path and bytes), in sorted path order."""
-    base = root or Path(__file__).resolve().parent.parent
-    h = hashlib.sha256()
-    for pkg in PACKAGES:
-        for p in sorted((base / pkg).rglob("*.py")):
-            rel = p.relative_to(base).as_posix()
-            h.update(rel.encode() + b"\0" + p.read_bytes() + b"\0")
-    return h.hexdigest()
+    return source_digest(root, PACKAGES)
 
 
 def tool_version() -> str:

@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 
 from replay.atomic import commit, temp_path_for
 from replay.lake import ROW_GROUP_ROWS, parquet_writer
+from replay.partition_digest import HashingSink
 
 MERGE_BATCH_ROWS = 1 << 16
 
@@ -77,7 +78,8 @@ class GroupWriter:
 
     def __init__(self, path: Path, table_name: str):
         self.path = path
-        self._writer = parquet_writer(path, table_name)
+        self._sink = HashingSink(path)  # the file's sha256 comes for free on the encode thread
+        self._writer = parquet_writer(self._sink, table_name)
         self._pending: list[pa.Table] = []
         self._pending_rows = 0
         self._pool: ThreadPoolExecutor | None = None
@@ -120,6 +122,12 @@ class GroupWriter:
                 self._pool.shutdown(wait=True)
                 self._pool = None
             self._writer.close()
+            self._sink.close()
+
+    @property
+    def sha256(self) -> str:
+        """sha256 of the file's bytes (complete once closed)."""
+        return self._sink.hexdigest()
 
 
 class RunSet:
@@ -130,6 +138,7 @@ class RunSet:
         self.table_name = table_name
         self.key = key
         self.runs: list[Path] = []
+        self.run_sha256: list[str] = []
         self._writer: GroupWriter | None = None
         self._last: tuple[int, ...] | None = None
         self._max: tuple[int, int] | None = None
@@ -174,8 +183,7 @@ class RunSet:
         return int(np.count_nonzero(late))
 
     def _open_run(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
+        self.close()
         self.staging.mkdir(parents=True, exist_ok=True)
         path = self.staging / f"{self.table_name}-run{len(self.runs):05d}.parquet"
         self.runs.append(path)
@@ -184,14 +192,15 @@ class RunSet:
     def close(self) -> None:
         if self._writer is not None:
             self._writer.close()
+            self.run_sha256.append(self._writer.sha256)
             self._writer = None
 
-    def commit_to(self, final: Path, src_key: int, tag: str) -> int:
+    def commit_to(self, final: Path, src_key: int, tag: str) -> tuple[int, str]:
         """Merge the runs with the partition at ``final`` (if any) and replace it atomically.
 
         Rows already in the partition from the same source file (same ``src_key``: an earlier
         ingest interrupted before its log entry) are replaced, so re-ingest stays idempotent.
-        Returns the partition's row count.
+        Returns the partition's row count and sha256.
         """
         self.close()
         inputs: list[Iterator[pa.Table]] = [_batches(p) for p in self.runs]
@@ -200,7 +209,7 @@ class RunSet:
         elif len(self.runs) == 1:
             final.parent.mkdir(parents=True, exist_ok=True)
             commit(self.runs[0], final)
-            return self.rows
+            return self.rows, self.run_sha256[0]
         tmp = temp_path_for(final, tag)
         final.parent.mkdir(parents=True, exist_ok=True)
         out = GroupWriter(tmp, self.table_name)
@@ -212,7 +221,7 @@ class RunSet:
             tmp.unlink(missing_ok=True)
             raise
         commit(tmp, final)
-        return out.rows
+        return out.rows, out.sha256
 
 
 def _batches(path: Path, drop_src_key: int | None = None) -> Iterator[pa.Table]:

@@ -52,7 +52,7 @@ def depth(rows: list[tuple[int, list[Level], list[Level], int]]) -> DepthBatch:
     zu = np.zeros(n, np.uint8)
     ts = np.array([r[0] for r in rows], np.int64)
     fl = np.array([r[3] for r in rows], np.uint8)
-    return DepthBatch(ts, z, zu, zu, z, z, fl, bpx, apx, bsz, asz)
+    return DepthBatch(ts, z, zu, zu, z, z, fl, DepthBatch.stack_levels(bpx, apx, bsz, asz))
 
 
 def trades(rows: list[tuple[int, int, int, int]]) -> TradeBatch:
