@@ -30,7 +30,10 @@ LV_BID_PX, LV_ASK_PX, LV_BID_SZ, LV_ASK_SZ = range(4)
 
 @dataclass(frozen=True)
 class DepthBatch:
-    """MBP-10 records of the primary future, in merged order.
+    """MBP-10 records of the primary future, in merged order: what the engines read of them.
+
+    The engines take depth flow from consecutive books (SPEC §5.1), never from a record's own
+    action/side/price/size, so those are not read into the batch.
 
     ``levels`` is int64 (n, 4, 10): per record the bid prices, ask prices, bid sizes and ask sizes
     (``LV_*`` planes), level 0 best; empty levels carry ``UNDEF_PRICE`` and size 0. One block
@@ -40,10 +43,6 @@ class DepthBatch:
 
     ts_recv: np.ndarray  # int64 (n,)
     sequence: np.ndarray  # int64 (n,)
-    action: np.ndarray  # uint8 (n,)
-    side: np.ndarray  # uint8 (n,)
-    price: np.ndarray  # int64 (n,)
-    size: np.ndarray  # int64 (n,)
     flags: np.ndarray  # uint8 (n,)
     levels: np.ndarray  # int64 (n, 4, 10)
 
@@ -77,7 +76,7 @@ class DepthBatch:
     def empty() -> DepthBatch:
         z1 = np.zeros(0, dtype=np.int64)
         zu = np.zeros(0, dtype=np.uint8)
-        return DepthBatch(z1, z1, zu, zu, z1, z1, zu, np.zeros((0, 4, N_LEVELS), dtype=np.int64))
+        return DepthBatch(z1, z1, zu, np.zeros((0, 4, N_LEVELS), dtype=np.int64))
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from replay.instruments import ES_OUTRIGHT
 from replay.lake import bronze_root, list_dates, partition_file
 from replay.level_block import levels_block
 from replay.partition_digest import partition_sha256
+from replay.silver import iter_silver_depth, silver_file, silver_stamp
 
 READ_BATCH_ROWS = 1 << 16
 KEY_COLUMNS = ("ts_recv", "sequence", "src_key", "src_row")
@@ -36,10 +37,6 @@ DEPTH_COLUMNS = (
     "src_key",
     "src_row",
     "instrument_id",
-    "action",
-    "side",
-    "price",
-    "size",
     "flags",
     *DEPTH_LEVEL_COLUMNS,
 )
@@ -76,6 +73,7 @@ class SessionInputs:
     trades_path: Path | None
     options_path: Path | None
     trades_from_depth: bool  # SPEC §5.11: MBP-10 T records when there is no trades record
+    silver_path: Path | None  # the depth partition's Silver mirror, when its stamp matches
     options: OptionDefinitions
     option_trades_without_definition: int
     partitions: tuple[PartitionInfo, ...]
@@ -240,6 +238,9 @@ def resolve_session(lake: Path, date: dt.date, symbol: str | None = None) -> Ses
                     pq.ParquetFile(p).metadata.num_rows,
                 )
             )
+    silver = silver_file(lake, date)
+    depth_sha = next((p.sha256 for p in parts if p.table == "futures_mbp10"), None)
+    use_silver = depth_sha is not None and silver.is_file() and silver_stamp(silver) == depth_sha
     return SessionInputs(
         date=date,
         primary_id=int(primary),
@@ -248,6 +249,7 @@ def resolve_session(lake: Path, date: dt.date, symbol: str | None = None) -> Ses
         trades_path=trades,
         options_path=options,
         trades_from_depth=trades_from_depth,
+        silver_path=silver if use_silver else None,
         options=opt_defs,
         option_trades_without_definition=orphans,
         partitions=tuple(parts),
@@ -321,14 +323,24 @@ def iter_depth(path: Path, primary_id: int, rows: int = READ_BATCH_ROWS) -> Iter
         batch = DepthBatch(
             ts_recv=ts,
             sequence=seq,
-            action=chars_to_codes(t.column("action")),
-            side=chars_to_codes(t.column("side")),
-            price=t.column("price").to_numpy().astype(np.int64),
-            size=t.column("size").to_numpy().astype(np.int64),
             flags=t.column("flags").to_numpy().astype(np.uint8),
             levels=levels_block(t),
         )
         yield Keyed(ts, seq, sk, sr, batch)
+
+
+def iter_session_depth(inputs: SessionInputs, use_silver: bool = True) -> Iterator[Keyed]:
+    """The primary future's MBP-10 records: from Silver when it mirrors the partition, else Bronze.
+
+    Both give the same DepthBatches (tested), so the choice never changes Gold.
+    """
+    if use_silver and inputs.silver_path is not None:
+        assert inputs.depth_path is not None
+        silver, bronze, iid = inputs.silver_path, inputs.depth_path, inputs.primary_id
+        for ts, seq, sk, sr, batch in iter_silver_depth(silver, bronze, iid):
+            yield Keyed(ts, seq, sk, sr, batch)
+    elif inputs.depth_path is not None:
+        yield from iter_depth(inputs.depth_path, inputs.primary_id)
 
 
 def iter_trades(

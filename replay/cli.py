@@ -68,6 +68,9 @@ def ingest(
     lake: Annotated[Path, typer.Option("--lake", help="lake root (Bronze goes in LAKE/bronze)")],
     chunk_rows: Annotated[int, typer.Option(help="records decoded per chunk (bounds memory)")] = 1
     << 18,
+    silver: Annotated[
+        bool, typer.Option("--silver", help="also build the MBP-10 Silver mirror of each date")
+    ] = False,
 ) -> None:
     """DBN or Databento Parquet -> Bronze lake; prints a per-file report."""
     from replay.ingest import ingest as run_ingest
@@ -77,6 +80,35 @@ def ingest(
         _fail(ValueError("--chunk-rows must be >= 1"), 2)
     reports = _guard(lambda: run_ingest(paths, lake, chunk_rows=chunk_rows))
     print_reports(reports, lake)
+    if silver:
+        dates = sorted({dt.date.fromisoformat(d) for r in reports for d in r.dates})
+        _build_silver(lake, dates)
+
+
+def _build_silver(lake: Path, dates: list[dt.date]) -> None:
+    from replay.silver import build_silver
+
+    for d in dates:
+        path = _guard(lambda d=d: build_silver(lake, d))
+        if path is not None:
+            typer.echo(f"silver {d.isoformat()} → {path}")
+
+
+@app.command()
+def silver(
+    lake: Annotated[Path, typer.Option("--lake", help="lake root")],
+    date: Annotated[str, typer.Option("--date", help="first session YYYY-MM-DD")],
+    end_date: Annotated[str | None, typer.Option("--end-date", help="last session")] = None,
+) -> None:
+    """Build the MBP-10 Silver mirror (per-record book changes) for faster repeated replays."""
+    from replay.lake import list_dates
+
+    dates = _guard(lambda: _dates(date, end_date))
+    have = set(list_dates(lake, "futures_mbp10"))
+    missing = [d for d in dates if d not in have]
+    if end_date is None and missing:
+        _fail(UserError(f"no MBP-10 partition for {date}", path=str(lake)), 2)
+    _build_silver(lake, [d for d in dates if d in have])
 
 
 @app.command()
@@ -138,6 +170,13 @@ def replay(
         str,
         typer.Option("--engine", help="fast (numba snap kernel) or reference (same Gold bytes)"),
     ] = "fast",
+    silver: Annotated[
+        bool,
+        typer.Option(
+            "--silver/--no-silver",
+            help="read MBP-10 from its Silver mirror when it matches Bronze (same Gold bytes)",
+        ),
+    ] = True,
 ) -> None:
     """Bronze → Gold + manifest for each session; progress bar on a terminal."""
     from replay.driver import replay_session
@@ -162,6 +201,7 @@ def replay(
                     symbol=symbol,
                     on_snap=on_snap,
                     engine=engine,
+                    use_silver=silver,
                 )
             )
         ev = sum(res.events.values())

@@ -1,12 +1,14 @@
 """`levelreplay demo`: the embedded sample session end to end.
 
 sample (generated into ``data/sample`` if missing) → a fresh demo lake → ingest report → replay
-→ a second replay with another chunk size → verify (byte-identical) → per-level summary → PNG.
+from Bronze → build the MBP-10 Silver mirror → a second replay, from Silver with another chunk
+size → verify (byte-identical) → per-level summary → PNG.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from replay.errors import CheckFailed
 from replay.ingest import ingest
 from replay.ingest_report import print_reports
 from replay.plot import plot_gold
+from replay.silver import build_silver, silver_file
 from replay.summary import format_summary
 from replay.verify import compare
 
@@ -56,10 +59,13 @@ def run_demo(sample_dir: Path = SAMPLE_DIR, demo_dir: Path = DEMO_DIR) -> None:
         runs = []
         for name, chunk in (("run-a", None), ("run-b", 997)):
             out = demo_dir / name
+            if name == "run-b" and build_silver(lake, date) is not None:
+                typer.echo(f"silver {day}: MBP-10 book changes → {silver_file(lake, date)}")
             res = replay_session(lake, date, cfg, out, chunk_events=chunk, force=True)
             ev = sum(res.events.values())
+            src = json.loads(res.manifest.read_text())["run"]["depth_source"]
             typer.echo(
-                f"replay {day} [{name}, chunk {chunk or 'as read'}]: {ev:,} events, "
+                f"replay {day} [{name}, {src}, chunk {chunk or 'as read'}]: {ev:,} events, "
                 f"{res.snaps:,} snaps, {res.rows:,} rows in {res.seconds:.1f}s "
                 f"({ev / max(res.seconds, 1e-9):,.0f} events/s), digest {res.digest[:16]}"
             )

@@ -28,13 +28,13 @@ from engines.signal_service import ServiceState, SnapInputs, SnapResult, score_s
 from replay.bronze_reader import (
     Keyed,
     SessionInputs,
-    iter_depth,
     iter_option_trades,
+    iter_session_depth,
     iter_trades,
     resolve_session,
 )
 from replay.errors import UserError
-from replay.fast_driver import FastSessionReplay, with_option_ivs
+from replay.fast_driver import FastSessionReplay, with_option_ivs, with_option_mids
 from replay.gold_writer import GoldWriter, gold_file, manifest_file
 from replay.hashing import sha256_file
 from replay.ingest import read_ingest_log
@@ -209,8 +209,12 @@ def _run_fast(
     on_snap: Callable[[int, int], None] | None,
     total_snaps: int,
 ) -> None:
-    prepared = with_option_ivs(sess.cfg, sess.inputs.options, chunks)
-    for chunk, opt in prefetch(prepared):
+    # Reading, merging and option mids run on the reader thread; option IVs are solved here,
+    # beside the kernel: on a heavy day the reader thread is the busier one (Parquet decode,
+    # level gather), and the IV bisection (~2 s) balances the two cores.
+    defs = sess.inputs.options
+    prepared = with_option_ivs(sess.cfg, defs, prefetch(with_option_mids(defs, chunks)))
+    for chunk, opt in prepared:
         sess.feed(chunk, opt)
         if on_snap is not None:
             on_snap(min(sess.next_k, total_snaps), total_snaps)
@@ -240,11 +244,13 @@ def replay_session(
     on_snap: Callable[[int, int], None] | None = None,
     workers: int = 1,
     engine: str = "fast",
+    use_silver: bool = True,
 ) -> ReplayResult:
     """Replay one session from Bronze into Gold + manifest.
 
     ``engine``: ``"fast"`` (numba, one call per chunk) or ``"reference"`` (the engines level by
-    level in Python); both write the same Gold bytes and manifest digest.
+    level in Python); both write the same Gold bytes and manifest digest. ``use_silver``: read
+    MBP-10 from its Silver mirror when it matches the Bronze partition (same Gold either way).
     """
     if chunk_events is not None and chunk_events < 1:
         raise UserError("--chunk-events must be >= 1", expected="a positive event count")
@@ -257,7 +263,8 @@ def replay_session(
             "output already exists", path=str(gold.parent), expected="a new --out or --force"
         )
     inputs = resolve_session(lake, date, symbol)
-    depth_it = iter_depth(inputs.depth_path, inputs.primary_id) if inputs.depth_path else iter(())
+    depth_it = iter_session_depth(inputs, use_silver)
+    depth_source = "silver" if use_silver and inputs.silver_path is not None else "bronze"
     trades_src = inputs.trades_path or inputs.depth_path
     trades_it = (
         iter_trades(trades_src, inputs.primary_id, inputs.trades_from_depth)
@@ -343,9 +350,8 @@ def replay_session(
         },
         "outputs": {gold_path.name: sha256_file(gold_path)},
     }
-    manifest = build_manifest(
-        det, run_info(_iso(started), time.perf_counter() - wall0, chunk_events, workers)
-    )
+    run = run_info(_iso(started), time.perf_counter() - wall0, chunk_events, workers)
+    manifest = build_manifest(det, run | {"depth_source": depth_source})
     write_manifest(man, manifest)
     return ReplayResult(
         date=date,

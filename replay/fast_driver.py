@@ -129,27 +129,38 @@ def _c(a: np.ndarray, dtype: type) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=dtype)
 
 
-def with_option_ivs(
-    cfg: EngineConfig, defs: OptionDefinitions, chunks: Iterator[MergedChunk]
+def with_option_mids(
+    defs: OptionDefinitions, chunks: Iterator[MergedChunk]
 ) -> Iterator[tuple[MergedChunk, tuple]]:
-    """Each chunk with its option trades as kernel arrays: definition index (-1 unknown), IV, ok.
+    """Each chunk with its option trades' definition index (-1 unknown) and futures mid.
 
     Mids come from the depth stream alone (``quoted_mid_at``), exactly as ``MarketState.mid_at``
-    would give them before the chunk, so this can run ahead on the reader thread.
+    would give them before the chunk, so this runs ahead on the reader thread.
     """
     mid, seen = -1, 0
     for chunk in chunks:
         o = chunk.options
         idx, known = instrument_index(defs, o.instrument_id)
         ts = _c(o.ts_recv, np.int64)
+        mids, mid, seen = quoted_mid_at(mid, seen, ts, chunk.depth)
+        yield chunk, (ts, idx, known, mids)
+
+
+def with_option_ivs(
+    cfg: EngineConfig, defs: OptionDefinitions, chunks: Iterator[tuple[MergedChunk, tuple]]
+) -> Iterator[tuple[MergedChunk, tuple]]:
+    """Each chunk with its option trades as kernel arrays: definition index (-1 unknown), IV, ok.
+
+    IVs are elementwise (the reference functions), so chunking cannot change them.
+    """
+    for chunk, (ts, idx, known, mids) in chunks:
+        o = chunk.options
         iv = np.zeros(len(o))
         ok = np.zeros(len(o), dtype=np.bool_)
-        mids, mid_next, seen_next = quoted_mid_at(mid, seen, ts, chunk.depth)
         if known.any():
             iv[known], ok[known] = trade_ivs(
                 cfg, defs, idx[known], ts[known], o.price[known], mids[known]
             )
-        mid, seen = mid_next, seen_next
         kidx = np.where(known, idx, -1).astype(np.int64)
         yield chunk, (ts, kidx, _c(o.size, np.int64), _c(o.side, np.uint8), iv, ok)
 

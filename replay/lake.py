@@ -18,7 +18,6 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from replay.partition_digest import HashingSink
 from replay.schemas import SCHEMAS, TABLES
 
 ROW_GROUP_ROWS = 1 << 19
@@ -77,7 +76,7 @@ def list_dates(lake: Path, table: str) -> list[dt.date]:
     return out
 
 
-def parquet_writer(path: Path | HashingSink, table: str) -> pq.ParquetWriter:
+def parquet_writer(path: Path, table: str) -> pq.ParquetWriter:
     schema = SCHEMAS[table]
     return pq.ParquetWriter(
         path,

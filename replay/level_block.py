@@ -38,7 +38,8 @@ def _gather(px, sz, out):  # type: ignore[no-untyped-def]
                 out[r, j, k] = b[r]
 
 
-def _columns(t: pa.Table, planes: tuple[str, ...], dtype: type) -> tuple[np.ndarray, ...]:
+def level_columns(t: pa.Table, planes: tuple[str, ...], dtype: type) -> tuple[np.ndarray, ...]:
+    """The ten columns of each plane, in plane then level order, as ``dtype`` arrays."""
     cols = []
     for prefix in planes:
         for i in range(N_LEVELS):
@@ -51,5 +52,9 @@ def levels_block(t: pa.Table) -> np.ndarray:
     """(n, 4, 10) int64 in ``LV_*`` plane order (bid px, ask px, bid sz, ask sz)."""
     out = np.empty((t.num_rows, 4, N_LEVELS), dtype=np.int64)
     if t.num_rows:
-        _gather(_columns(t, PRICE_PLANES, np.int64), _columns(t, SIZE_PLANES, np.uint32), out)
+        _gather(
+            level_columns(t, PRICE_PLANES, np.int64),
+            level_columns(t, SIZE_PLANES, np.uint32),
+            out,
+        )
     return out

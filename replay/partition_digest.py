@@ -1,8 +1,8 @@
 """sha256 of Bronze partitions, computed once while ingest writes them.
 
 The manifest names every input partition by sha256 (SPEC §3.2). Hashing a heavy day's 1.3 GB of
-Bronze took ~0.8 s of every replay before any event was read, so ingest hashes the bytes as the
-Parquet writer emits them (on its encode thread) and leaves the digest beside the partition in
+Bronze took ~0.8 s of every replay before any event was read, so ingest hashes each partition once
+as it closes it (from the page cache) and leaves the digest beside the partition in
 ``_<part>.sha256.json`` together with the file's size and mtime. A replay trusts that digest only
 while size and mtime_ns still match — the stat test git uses for its index — and otherwise hashes
 the file itself. Leading ``_``: Arrow dataset readers skip such files.
@@ -10,54 +10,12 @@ the file itself. Leading ``_``: Arrow dataset readers skip such files.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
-from typing import BinaryIO
 
 from replay.atomic import write_bytes_atomic
 from replay.hashing import sha256_file
-
-
-class HashingSink:
-    """A write-only binary file that hashes what goes through it (a ParquetWriter sink)."""
-
-    def __init__(self, path: Path):
-        self._f: BinaryIO = path.open("wb")
-        self._h = hashlib.sha256()
-        self._pos = 0
-
-    def write(self, data: bytes | memoryview) -> int:
-        self._h.update(data)
-        n = self._f.write(data)
-        self._pos += n
-        return n
-
-    def tell(self) -> int:
-        return self._pos
-
-    def flush(self) -> None:
-        self._f.flush()
-
-    def close(self) -> None:
-        self._f.close()
-
-    @property
-    def closed(self) -> bool:
-        return self._f.closed
-
-    def writable(self) -> bool:
-        return True
-
-    def readable(self) -> bool:
-        return False
-
-    def seekable(self) -> bool:
-        return False
-
-    def hexdigest(self) -> str:
-        return self._h.hexdigest()
 
 
 def sidecar(path: Path) -> Path:

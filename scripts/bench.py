@@ -64,9 +64,20 @@ from replay.driver import replay_session
 t = time.perf_counter()
 chunk = None if sys.argv[4] == "none" else int(sys.argv[4])
 r = replay_session(Path(sys.argv[1]), dt.date.fromisoformat(sys.argv[2]), EngineConfig(),
-                   Path(sys.argv[3]), force=True, chunk_events=chunk)
+                   Path(sys.argv[3]), force=True, chunk_events=chunk,
+                   use_silver=sys.argv[5] == "silver")
 res = {'seconds': time.perf_counter() - t, 'events': sum(r.events.values()), 'snaps': r.snaps,
-       'rows': r.rows, 'digest': r.digest}
+       'rows': r.rows, 'digest': r.digest,
+       'depth_source': json.loads(r.manifest.read_text())['run']['depth_source']}
+"""
+
+SILVER = """
+import datetime as dt
+from pathlib import Path
+from replay.silver import build_silver
+t = time.perf_counter()
+p = build_silver(Path(sys.argv[1]), dt.date.fromisoformat(sys.argv[2]))
+res = {'seconds': time.perf_counter() - t, 'bytes': p.stat().st_size}
 """
 
 READ_FLOOR = """
@@ -174,7 +185,10 @@ def bench_session(out: Path, name: str, determinism: bool) -> dict:
     ing_all = _child(INGEST, str(lake), *map(str, files))
     date = json.loads((d / "episodes.json").read_text())[0]["trade_date"]
     floor = _child(READ_FLOOR, str(lake), date)
-    rep = _child(REPLAY, str(lake), date, str(out / f"gold-{name}"), "none")
+    rep = _child(REPLAY, str(lake), date, str(out / f"gold-{name}"), "none", "bronze")
+    silver = _child(SILVER, str(lake), date)
+    rep_s = _child(REPLAY, str(lake), date, str(out / f"gold-{name}-silver"), "none", "silver")
+    assert rep_s["depth_source"] == "silver" and rep_s["digest"] == rep["digest"], rep_s
     result = {
         "session": name,
         "files": {p.name: p.stat().st_size for p in files},
@@ -196,9 +210,13 @@ def bench_session(out: Path, name: str, determinism: bool) -> dict:
         "replay_rows": rep["rows"],
         "replay_rss_mb": rep["peak_rss_mb"],
         "replay_digest": rep["digest"],
+        "silver_build_s": silver["seconds"],
+        "silver_bytes": silver["bytes"],
+        "replay_silver_s": rep_s["seconds"],
+        "replay_silver_rss_mb": rep_s["peak_rss_mb"],
     }
     if determinism:
-        rep2 = _child(REPLAY, str(lake), date, str(out / f"gold-{name}-chunked"), "65536")
+        rep2 = _child(REPLAY, str(lake), date, str(out / f"gold-{name}-chunked"), "65536", "bronze")
         result["replay_chunked_s"] = rep2["seconds"]
         result["replay_chunked_digest"] = rep2["digest"]
         result["digests_equal"] = rep2["digest"] == rep["digest"]
@@ -238,6 +256,21 @@ def table(results: list[dict], mach: str) -> str:
             f"{r['replay_events'] / r['replay_s']:,.0f} | "
             f"{r['replay_rows'] / r['replay_s']:,.0f} | "
             f"{r['replay_rss_mb']:.0f} MB | {det} |"
+        )
+    lines += [
+        "",
+        "With the MBP-10 Silver mirror (`levelreplay silver`, built once per session; Gold digest "
+        "equal to the Bronze replay's, checked by the script):",
+        "",
+        "| session | Silver build | Silver size | replay from Silver | events/s | "
+        "peak RSS replay |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['session']} | {r['silver_build_s']:.1f} s | {r['silver_bytes'] / 1e6:.0f} MB "
+            f"| {r['replay_silver_s']:.1f} s | {r['replay_events'] / r['replay_silver_s']:,.0f} "
+            f"| {r['replay_silver_rss_mb']:.0f} MB |"
         )
     by = {r["session"]: r for r in results}
     if "day" in by and "day-first-hour" in by:

@@ -49,10 +49,9 @@ def depth(rows: list[tuple[int, list[Level], list[Level], int]]) -> DepthBatch:
         for k, (p, s) in enumerate(asks):
             apx[i, k], asz[i, k] = p, s
     z = np.zeros(n, np.int64)
-    zu = np.zeros(n, np.uint8)
     ts = np.array([r[0] for r in rows], np.int64)
     fl = np.array([r[3] for r in rows], np.uint8)
-    return DepthBatch(ts, z, zu, zu, z, z, fl, DepthBatch.stack_levels(bpx, apx, bsz, asz))
+    return DepthBatch(ts, z, fl, DepthBatch.stack_levels(bpx, apx, bsz, asz))
 
 
 def trades(rows: list[tuple[int, int, int, int]]) -> TradeBatch:
