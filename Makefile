@@ -27,6 +27,7 @@ bench: $(STAMP)
 # NautilusTrader beside our replay on the same data (its own venv in .bench/, not a dependency).
 bench-peers: $(STAMP)
 	$(PY) scripts/bench_peers.py
+	$(PY) scripts/bench_peers.py --session .bench/session-day --max-events 2000000
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -25,17 +25,29 @@ def _ncdf(x: float) -> float:
 
 
 @njit(cache=True)
-def _price1(f: float, k: float, t: float, sigma: float, r: float, is_call: bool) -> float:
-    disc = math.exp(-r * t) if t > 0.0 else 1.0
-    if t <= 0.0 or sigma <= 0.0:
-        intrinsic = f - k if is_call else k - f
-        return disc * max(intrinsic, 0.0)
-    sd = sigma * math.sqrt(t)
-    d1 = (math.log(f / k) + 0.5 * sd * sd) / sd
+def _price_pre(f, k, disc, sqrt_t, log_fk, sigma, is_call):  # type: ignore[no-untyped-def]
+    """Black-76 for t > 0, sigma > 0, with the sigma-free factors precomputed (the IV solver
+    evaluates 64 sigmas per trade); the same operations as _price1, so the same bits."""
+    sd = sigma * sqrt_t
+    d1 = (log_fk + 0.5 * sd * sd) / sd
     d2 = d1 - sd
     if is_call:
         return disc * (f * _ncdf(d1) - k * _ncdf(d2))
     return disc * (k * _ncdf(-d2) - f * _ncdf(-d1))
+
+
+@njit(cache=True)
+def _intrinsic(f: float, k: float, disc: float, is_call: bool) -> float:
+    intrinsic = f - k if is_call else k - f
+    return disc * max(intrinsic, 0.0)
+
+
+@njit(cache=True)
+def _price1(f: float, k: float, t: float, sigma: float, r: float, is_call: bool) -> float:
+    disc = math.exp(-r * t) if t > 0.0 else 1.0
+    if t <= 0.0 or sigma <= 0.0:
+        return _intrinsic(f, k, disc, is_call)
+    return _price_pre(f, k, disc, math.sqrt(t), math.log(f / k), sigma, is_call)
 
 
 @njit(cache=True)
@@ -79,11 +91,17 @@ def _iv_kernel(price, f, k, t, r, is_call, lo, hi, iterations, iv, ok):  # type:
             iv[i] = math.nan
             ok[i] = False
             continue
+        sqrt_t = math.sqrt(ti)
+        log_fk = math.log(f[i] / k[i])
         a = lo
         b = hi
         for _ in range(iterations):
             m = 0.5 * (a + b)
-            if _price1(f[i], k[i], ti, m, r[i], is_call[i]) < p:
+            if m > 0.0:
+                pm = _price_pre(f[i], k[i], disc, sqrt_t, log_fk, m, is_call[i])
+            else:
+                pm = _intrinsic(f[i], k[i], disc, is_call[i])
+            if pm < p:
                 a = m
             else:
                 b = m

@@ -200,7 +200,7 @@ def _log(dlog, dn, bucket, side, p, d):  # type: ignore[no-untyped-def]
     return dn + 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")  # inlined at numba IR level: called once per record
 def _mono(lv, r, side, sgn):  # type: ignore[no-untyped-def]
     """The defined prices of one side strictly better-first (duplicates and disorder fail)."""
     has_last = False
@@ -213,6 +213,25 @@ def _mono(lv, r, side, sgn):  # type: ignore[no-untyped-def]
             last_q = sgn * p
             has_last = True
     return True
+
+
+@njit(cache=True, inline="always")  # inlined at numba IR level: called once per record
+def _size_flow(pv, pr, nv, nr, side, bucket, dlog, dn):  # type: ignore[no-untyped-def]
+    """Same prices, sizes moved: one contribution per level whose (non-negative) size changed."""
+    zs = side + 2
+    for k in range(N_LEVELS):
+        p = nv[nr, side, k]
+        a = pv[pr, zs, k]
+        z = nv[nr, zs, k]
+        if a != z and p != UNDEF_PRICE:
+            d = (z if z > 0 else 0) - (a if a > 0 else 0)
+            if d != 0:
+                dlog[dn, 0] = bucket
+                dlog[dn, 1] = side
+                dlog[dn, 2] = p
+                dlog[dn, 3] = d
+                dn += 1
+    return dn
 
 
 @njit(cache=True)
@@ -235,15 +254,7 @@ def _side_flow(pv, pr, nv, nr, side, bucket, dlog, dn):  # type: ignore[no-untyp
             same = False
             break
     if same and _mono(nv, nr, side, sgn):
-        for k in range(N_LEVELS):
-            p = nv[nr, side, k]
-            a = pv[pr, zs, k]
-            z = nv[nr, zs, k]
-            if a != z and p != UNDEF_PRICE:
-                d = (z if z > 0 else 0) - (a if a > 0 else 0)
-                if d != 0:
-                    dn = _log(dlog, dn, bucket, side, p, d)
-        return dn
+        return _size_flow(pv, pr, nv, nr, side, bucket, dlog, dn)
     cp, okp = _canon(pv, pr, side, sgn)
     cn, okn = _canon(nv, nr, side, sgn)
     has_bound = False
@@ -363,34 +374,10 @@ def _fold_depth_kernel(meta, books, dlog, ts, flags, lv, start):  # type: ignore
                         same_sz = False
                 if same_px and same_sz:
                     continue
-                mono = same_px
-                if mono:  # _mono, inline
-                    sgn = 1 - 2 * side
-                    has_last = False
-                    last_q = 0
-                    for k in range(N_LEVELS):
-                        p = lv[r, side, k]
-                        if p != UNDEF_PRICE:
-                            if has_last and sgn * p >= last_q:
-                                mono = False
-                                break
-                            last_q = sgn * p
-                            has_last = True
-                if not mono:
+                if same_px and _mono(lv, r, side, 1 - 2 * side):
+                    dn = _size_flow(lv, q, lv, r, side, b, dlog, dn)
+                else:
                     dn = _side_flow(lv, q, lv, r, side, b, dlog, dn)
-                    continue
-                for k in range(N_LEVELS):  # _side_flow's fast path, inline
-                    p = lv[r, side, k]
-                    a = lv[q, zs, k]
-                    z = lv[r, zs, k]
-                    if a != z and p != UNDEF_PRICE:
-                        d = (z if z > 0 else 0) - (a if a > 0 else 0)
-                        if d != 0:
-                            dlog[dn, 0] = b
-                            dlog[dn, 1] = side
-                            dlog[dn, 2] = p
-                            dlog[dn, 3] = d
-                            dn += 1
         elif meta[M_HAVE_PREV] == 1:
             for side in range(2):
                 dn = _side_flow(books, B_PREV, lv, r, side, b, dlog, dn)

@@ -116,14 +116,48 @@ def _volume_by_instrument(path: Path, trades_only: bool) -> dict[int, int]:
     return out
 
 
+def _stat_pair(rg: pq.RowGroupMetaData, i_col: int, s_col: int) -> tuple[int, str] | None:
+    """(id, symbol) when the row group's statistics show a single value of each."""
+    si = rg.column(i_col).statistics
+    ss = rg.column(s_col).statistics
+    if si is None or ss is None or not (si.has_min_max and ss.has_min_max):
+        return None
+    if si.null_count or ss.null_count or si.min != si.max or ss.min != ss.max:
+        return None
+    return int(si.min), str(ss.min)
+
+
 def _symbols(path: Path) -> dict[int, str]:
-    t = pq.read_table(path, columns=["instrument_id", "symbol"])
-    t = t.group_by(["instrument_id", "symbol"]).aggregate([])
+    """instrument_id -> its smallest symbol in the partition.
+
+    Row groups whose statistics show one instrument and one symbol (ingest writes statistics for
+    both) are answered from the footer; the others are read, as distinct (id, symbol) pairs from
+    the dictionary-encoded column (a hash of id·2³² + dictionary index, never strings per row).
+    """
+    pf = pq.ParquetFile(path, read_dictionary=["symbol"])
+    md = pf.metadata
+    names = md.schema.to_arrow_schema().names
+    i_col, s_col = names.index("instrument_id"), names.index("symbol")
+    pairs: set[tuple[int, str | None]] = set()
+    unread = []
+    for g in range(md.num_row_groups):
+        pair = _stat_pair(md.row_group(g), i_col, s_col)
+        if pair is None:
+            unread.append(g)
+        else:
+            pairs.add(pair)
+    if unread:
+        t = pf.read_row_groups(unread, columns=["instrument_id", "symbol"])
+        for b in t.to_batches():  # batches keep the two columns aligned (chunks need not)
+            ci, cs = b.column(0), b.column(1)
+            if len(ci):
+                idx = pc.fill_null(pc.cast(cs.indices, pa.int64()), -1)  # -1: null symbol
+                key = pc.add(pc.multiply(pc.cast(ci, pa.int64()), 1 << 32), pc.add(idx, 1))
+                for k in pc.unique(key).to_pylist():
+                    j = (k & 0xFFFFFFFF) - 1
+                    pairs.add((k >> 32, None if j < 0 else cs.dictionary[j].as_py()))
     out: dict[int, str] = {}
-    for iid, sym in sorted(
-        zip(t.column("instrument_id").to_pylist(), t.column("symbol").to_pylist(), strict=True),
-        key=lambda x: (x[0], x[1] or ""),
-    ):
+    for iid, sym in sorted(pairs, key=lambda x: (x[0], x[1] or "")):
         if sym is not None:
             out.setdefault(int(iid), sym)
     return out

@@ -62,6 +62,7 @@ class ReplayResult:
     events: dict[str, int]
     digest: str
     seconds: float
+    loop_seconds: float  # first chunk read -> Gold committed (no session resolve / JIT start-up)
 
 
 def _peek(it: Iterator[Keyed]) -> tuple[int | None, Iterator[Keyed]]:
@@ -209,11 +210,13 @@ def _run_fast(
     on_snap: Callable[[int, int], None] | None,
     total_snaps: int,
 ) -> None:
-    # Reading, merging and option mids run on the reader thread; option IVs are solved here,
-    # beside the kernel: on a heavy day the reader thread is the busier one (Parquet decode,
-    # level gather), and the IV bisection (~2 s) balances the two cores.
+    # Three stages, each on its own thread, a bounded number of chunks apart: reading, merging
+    # and option mids (reader), option IV bisection (~2.4 s of a heavy day), then the kernel
+    # here. Which of the first two is heavier depends on the source (Bronze decode vs Silver),
+    # so the OS balances them over the two cores; all three release the GIL.
     defs = sess.inputs.options
-    prepared = with_option_ivs(sess.cfg, defs, prefetch(with_option_mids(defs, chunks)))
+    mids = with_option_mids(defs, chunks, sess.counts)
+    prepared = prefetch(with_option_ivs(sess.cfg, defs, prefetch(mids)))
     for chunk, opt in prepared:
         sess.feed(chunk, opt)
         if on_snap is not None:
@@ -300,6 +303,7 @@ def replay_session(
     prior = prior_session(lake, date)
     writer = GoldWriter(gold, date, inputs.primary_symbol)
     chunks = merged_chunks(depth_it, trades_it, opt_it, chunk_events)
+    loop0 = time.perf_counter()
     try:
         if engine == "fast":
             sess: SessionReplay | FastSessionReplay = FastSessionReplay(
@@ -315,6 +319,7 @@ def replay_session(
     except BaseException:
         writer.abort()
         raise
+    loop_s = time.perf_counter() - loop0
     if on_snap is not None:
         on_snap(sess.next_k, sess.next_k)
     mc = sess.market.counters()
@@ -351,7 +356,8 @@ def replay_session(
         "outputs": {gold_path.name: sha256_file(gold_path)},
     }
     run = run_info(_iso(started), time.perf_counter() - wall0, chunk_events, workers)
-    manifest = build_manifest(det, run | {"depth_source": depth_source})
+    run |= {"depth_source": depth_source, "event_loop_s": round(loop_s, 3)}
+    manifest = build_manifest(det, run)
     write_manifest(man, manifest)
     return ReplayResult(
         date=date,
@@ -362,6 +368,7 @@ def replay_session(
         events=dict(sess.counts.events),
         digest=manifest["deterministic"]["digest"],
         seconds=time.perf_counter() - wall0,
+        loop_seconds=loop_s,
     )
 
 

@@ -130,15 +130,17 @@ def _c(a: np.ndarray, dtype: type) -> np.ndarray:
 
 
 def with_option_mids(
-    defs: OptionDefinitions, chunks: Iterator[MergedChunk]
+    defs: OptionDefinitions, chunks: Iterator[MergedChunk], counts: EventCounts
 ) -> Iterator[tuple[MergedChunk, tuple]]:
     """Each chunk with its option trades' definition index (-1 unknown) and futures mid.
 
     Mids come from the depth stream alone (``quoted_mid_at``), exactly as ``MarketState.mid_at``
-    would give them before the chunk, so this runs ahead on the reader thread.
+    would give them before the chunk, so this runs ahead on the reader thread; so does the event
+    counting (``counts``, read only once the stream is exhausted).
     """
     mid, seen = -1, 0
     for chunk in chunks:
+        counts.add(chunk.depth, chunk.trades, chunk.options)
         o = chunk.options
         idx, known = instrument_index(defs, o.instrument_id)
         ts = _c(o.ts_recv, np.int64)
@@ -249,10 +251,10 @@ class FastSessionReplay:
     # ------------------------------------------------------------------ driving
     def feed(self, chunk: MergedChunk, opt: tuple) -> None:
         """Fold a merged chunk (``opt``: its option trades from ``with_option_ivs``), scoring
-        every snap whose time the chunk has passed."""
+        every snap whose time the chunk has passed. The chunk was counted into ``counts`` by
+        ``with_option_mids``."""
         if len(chunk) == 0:
             return
-        self.counts.add(chunk.depth, chunk.trades, chunk.options)
         d, t = chunk.depth, chunk.trades
         dep = (
             _c(d.ts_recv, np.int64),

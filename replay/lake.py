@@ -40,6 +40,9 @@ DICTIONARY_COLUMNS = [
     "depth",
     "flags",
 ]
+# ts_recv: a session's time span from the footer; instrument_id + symbol: a partition's
+# instruments without reading its rows (a row group of one instrument has min == max)
+STAT_COLUMNS = ["ts_recv", "instrument_id", "symbol"]
 PART_NAME = "part-00000.parquet"
 
 
@@ -83,7 +86,7 @@ def parquet_writer(path: Path, table: str) -> pq.ParquetWriter:
         schema,
         compression="lz4",
         use_dictionary=[c for c in DICTIONARY_COLUMNS if c in schema.names],
-        write_statistics=["ts_recv"],
+        write_statistics=[c for c in STAT_COLUMNS if c in schema.names],
         data_page_size=1 << 20,
         write_page_index=False,
         store_schema=True,

@@ -89,3 +89,30 @@ def test_iv_round_trip_property(sigma: float, moneyness: float, call: bool) -> N
     # F·N(d1) − K·N(d2) cancels: the price itself is only good to ~F·1e-16 ≈ 1e-12 points absolute
     repriced = float(black76.price(f, k, T_3H, iv[0], 0.0, call)[0])
     assert math.isclose(repriced, p, rel_tol=1e-9, abs_tol=1e-10)
+
+
+def test_solver_with_hoisted_factors_gives_the_bits_of_plain_bisection() -> None:
+    # The solver precomputes exp(-rT), sqrt(T) and log(F/K) once per trade; each of its 64 steps
+    # must still give exactly what a plain bisection over _price1 gives (same operations).
+    from engines.black76 import _price1
+
+    rng = np.random.default_rng(3)
+    n = 2000
+    f = rng.uniform(6000, 7000, n)
+    k = f + rng.uniform(-200, 200, n)
+    t = rng.uniform(1e-5, 0.05, n)
+    sig = rng.uniform(0.05, 1.5, n)
+    call = rng.random(n) < 0.5
+    prem = np.array([_price1(f[i], k[i], t[i], sig[i], 0.04, bool(call[i])) for i in range(n)])
+    iv, ok = black76.implied_vol(
+        prem, f, k, t, r=0.04, is_call=call, lo=0.01, hi=5.0, iterations=64
+    )
+    for i in range(0, n, 7):  # a plain Python bisection on a subset (it is slow)
+        a, b = 0.01, 5.0
+        for _ in range(64):
+            m = 0.5 * (a + b)
+            if _price1(f[i], k[i], t[i], m, 0.04, bool(call[i])) < prem[i]:
+                a = m
+            else:
+                b = m
+        assert ok[i] and iv[i] == 0.5 * (a + b)  # bit-identical, not approximately
