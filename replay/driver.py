@@ -216,7 +216,7 @@ def _run_fast(
     # so the OS balances them over the two cores; all three release the GIL.
     defs = sess.inputs.options
     mids = with_option_mids(defs, chunks, sess.counts)
-    prepared = prefetch(with_option_ivs(sess.cfg, defs, prefetch(mids)))
+    prepared = prefetch(with_option_ivs(sess.cfg, defs, prefetch(mids, 2)), 2)
     for chunk, opt in prepared:
         sess.feed(chunk, opt)
         if on_snap is not None:

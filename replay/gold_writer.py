@@ -24,7 +24,7 @@ from replay.atomic import commit, temp_path_for
 from replay.schemas import GOLD, GOLD_ENUMS
 
 BATCH_ROWS = 1 << 15
-GOLD_ROW_GROUP = 1 << 17
+GOLD_ROW_GROUP = 1 << 15
 _LEVEL_FIELDS = [f.name for f in dataclasses.fields(LevelRow)]
 
 
