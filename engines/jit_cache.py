@@ -40,10 +40,31 @@ def cache_root() -> Path:
     return (Path(xdg) if xdg else Path.home() / ".cache") / "levelreplay" / "numba"
 
 
+def _writable(path: Path) -> bool:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+        return True
+    except OSError:
+        return False
+
+
 def use_code_keyed_cache() -> Path:
-    """Point numba's cache at ``cache_root() / <first 16 hex of source_digest()>``."""
+    """Point numba's cache at ``cache_root() / <first 16 hex of source_digest()>``.
+
+    With an unwritable cache root (a read-only home), the system temp directory is used instead:
+    numba fails outright when its only cache locator cannot write.
+    """
+    import tempfile
+
     from numba.core import config
 
-    path = cache_root() / source_digest()[:16]
+    key = source_digest()[:16]
+    path = cache_root() / key
+    if not _writable(path):
+        path = Path(tempfile.gettempdir()) / f"levelreplay-numba-{os.getuid()}" / key
+        path.mkdir(parents=True, exist_ok=True)
     config.CACHE_DIR = str(path)
     return path

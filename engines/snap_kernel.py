@@ -247,7 +247,7 @@ def _vwap(meta, st):  # type: ignore[no-untyped-def]
     return qa * PRICE_SCALE + (ra * PRICE_SCALE + b) // s
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _add_level(upx, utype, urank, rank, n, px, typ):  # type: ignore[no-untyped-def]
     """Insert (px, type) keeping the universe sorted by (price, id rank)."""
     r = rank[typ]
@@ -381,7 +381,7 @@ def _universe(pi, pf, meta, cx, closes, lv, gv, spot, t, st, uni):  # type: igno
     return n
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _slot(slots, st, lv_i, typ, px):  # type: ignore[no-untyped-def]
     """State slot of a level id: moving kinds by type, anchored ones by (type, price).
 
@@ -412,7 +412,7 @@ def _slot(slots, st, lv_i, typ, px):  # type: ignore[no-untyped-def]
     return s
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _confidence(pf, bc, tc, fc):  # type: ignore[no-untyped-def]
     """confidence_label, except means within 1e-9 of a threshold (Python rounds those)."""
     mean = (bc + tc + fc) / 3.0
@@ -498,7 +498,7 @@ def _score_level(pi, pf, env, lvs, slots, st, i, row):  # type: ignore[no-untype
     oi[I_CONF, row] = _confidence(pf, bconf, tconf, fconf)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _push_spot(ring, st, spot):  # type: ignore[no-untyped-def]
     n = ring.shape[0]
     h = st[ST_RING_HEAD]

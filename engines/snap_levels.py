@@ -141,7 +141,7 @@ def py_max(a, b):  # type: ignore[no-untyped-def]
     return b if b > a else a
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def window_query(ms, lo, hi, wb, qlo, qhi, qout):  # type: ignore[no-untyped-def]
     """MarketState window sums over ``[lo, hi]`` (all fields, one interval) into ``qout[0]``."""
     meta, sums, odd_px, ent_b, ent_px, ent_v = ms
@@ -150,7 +150,7 @@ def window_query(ms, lo, hi, wb, qlo, qhi, qout):  # type: ignore[no-untyped-def
     _query_kernel(meta, sums, odd_px, ent_b, ent_px, ent_v, qlo, qhi, wb, qout)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def barrier(pi, pf, ms, books, level_px, spot, qlo, qhi, qout, oi, ox, row):  # type: ignore[no-untyped-def]
     """engines.barrier.compute_barrier; returns (state, delta_liq, ratio, confidence)."""
     support = spot > level_px
@@ -202,7 +202,7 @@ def barrier(pi, pf, ms, books, level_px, spot, qlo, qhi, qout, oi, ox, row):  # 
     return state, delta, ratio, conf
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def tape(pi, ms, sw, level_px, brk, now, qlo, qhi, qout, swout, oi, ox, row):  # type: ignore[no-untyped-def]
     """engines.tape.compute_tape minus velocity; returns (volume, imbalance, sweep dir, conf)."""
     b = pi[P_TAPE_BAND]
@@ -283,7 +283,7 @@ def wall_pair(ks, call_g, put_g, a, b, center, threshold):  # type: ignore[no-un
     return cw, pw
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def fuel(pi, pf, gv, level_px, oi, ox, row):  # type: ignore[no-untyped-def]
     """engines.fuel.compute_fuel over the snap's gamma view; returns (effect, net, conf)."""
     inst_strike, inst_gex, ia0, ib0, ks, sg, scg, spg, svol, sa0, sb0 = gv
@@ -319,14 +319,14 @@ def fuel(pi, pf, gv, level_px, oi, ox, row):  # type: ignore[no-untyped-def]
     return effect, net, conf
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _points(x, brk):  # type: ignore[no-untyped-def]
     if not math.isfinite(x):
         return False
     return x > 0.0 if brk == UP else x < 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def break_score(pf, bstate, feffect, velocity, imbalance, swdir, brk):  # type: ignore[no-untyped-def]
     """engines.score.break_score; returns (S_L, S_H, S_T, raw)."""
     s_l = _LIQUIDITY[bstate]
@@ -346,7 +346,7 @@ def break_score(pf, bstate, feffect, velocity, imbalance, swdir, brk):  # type: 
     return s_l, s_h, s_t, raw
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def ewma(pf, lv_i, lv_f, slot, k, x, ts):  # type: ignore[no-untyped-def]
     """engines.smoothing.ewma_update of EWMA ``k`` of a level slot, in place."""
     if not math.isfinite(x):
@@ -365,7 +365,7 @@ def ewma(pf, lv_i, lv_f, slot, k, x, ts):  # type: ignore[no-untyped-def]
     lv_i[slot, L_EW_TS + k] = ts
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _candidate(pi, pf, state, score, distance):  # type: ignore[no-untyped-def]
     if state == S_NEUTRAL:
         if score >= pf[Q_BREAK_ENTER]:
@@ -378,7 +378,7 @@ def _candidate(pi, pf, state, score, distance):  # type: ignore[no-untyped-def]
     return S_NEUTRAL if (score > pf[Q_REJECT_EXIT] or distance > pi[P_TOUCH]) else -1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def trigger(pi, pf, lv_i, slot, ts, score, distance, bstate, volume, contiguous):  # type: ignore[no-untyped-def]
     """engines.trigger.step_trigger on a level slot, in place; returns the signal code."""
     armed = lv_i[slot, L_ARMED]
@@ -408,7 +408,7 @@ def trigger(pi, pf, lv_i, slot, ts, score, distance, bstate, volume, contiguous)
     return S_NEUTRAL
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def runway(pi, books, upx, n, level_px, rdir):  # type: ignore[no-untyped-def]
     """engines.room_to_run.runway over the sorted universe; returns (obstacle index, quality).
 
@@ -441,7 +441,7 @@ def runway(pi, books, upx, n, level_px, rdir):  # type: ignore[no-untyped-def]
     return obs, OBSTRUCTED if best >= pi[P_OBSTACLE] else CLEAR
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def approach(ring, head, first, per_min, level_px, no_spot):  # type: ignore[no-untyped-def]
     """signal_service._approach on the circular spot ring (logical i at (head + i) % n)."""
     n = ring.shape[0]

@@ -28,3 +28,21 @@ def test_digest_changes_with_a_callee_module_only(tmp_path: Path) -> None:
 
 def test_numba_cache_dir_is_keyed_by_the_package_digest() -> None:
     assert Path(config.CACHE_DIR) == cache_root() / source_digest()[:16]
+
+
+def test_an_unwritable_cache_root_falls_back_to_the_temp_dir(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import tempfile
+
+    from engines.jit_cache import use_code_keyed_cache
+
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")  # a file where the cache root should be: mkdir fails, even as root
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(blocker))
+    before = config.CACHE_DIR
+    try:
+        path = use_code_keyed_cache()
+        assert path.parent.parent == Path(tempfile.gettempdir())
+        assert path.name == source_digest()[:16] and path.is_dir()
+        assert str(path) == config.CACHE_DIR
+    finally:
+        config.CACHE_DIR = before
