@@ -37,8 +37,7 @@ from replay.errors import UserError
 from replay.fast_driver import FastSessionReplay, with_option_ivs, with_option_mids
 from replay.gold_writer import GoldWriter, gold_file, manifest_file
 from replay.hashing import sha256_file
-from replay.ingest import read_ingest_log
-from replay.lake import list_dates, partition_file
+from replay.lake import list_dates, partition_file, read_ingest_log
 from replay.manifest import (
     build_manifest,
     code_digest,

@@ -32,7 +32,7 @@ from replay.dbn_source import (
 )
 from replay.errors import UserError
 from replay.hashing import sha256_file
-from replay.lake import ingest_log_path, partition_file, staging_dir
+from replay.lake import ingest_log_path, partition_file, read_ingest_log, staging_dir
 from replay.partition_digest import record as record_digest
 from replay.schemas import DEF_SORT_KEY, INGEST_LOG, SCHEMAS, SORT_KEY
 from replay.sorted_runs import RunSet
@@ -77,13 +77,6 @@ class FileReport:
 def src_key_of(sha: str) -> int:
     """First 8 bytes of the sha256 as a signed int64: stable, independent of ingest order."""
     return int.from_bytes(bytes.fromhex(sha[:16]), "big", signed=True)
-
-
-def read_ingest_log(lake: Path) -> pa.Table:
-    p = ingest_log_path(lake)
-    if not p.is_file():
-        return INGEST_LOG.empty_table()
-    return pq.read_table(p, schema=INGEST_LOG)
 
 
 def ingest(

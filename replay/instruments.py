@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 
-from replay.dbn_source import unique_pairs
+from replay.few_unique import unique_pairs
 from replay.lake import bronze_root
 
 ES_OUTRIGHT = re.compile(r"^ES[FGHJKMNQUVXZ]\d{1,2}$")

@@ -18,7 +18,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from replay.schemas import SCHEMAS, TABLES
+from replay.schemas import INGEST_LOG, SCHEMAS, TABLES
 
 ROW_GROUP_ROWS = 1 << 19
 DICTIONARY_COLUMNS = [
@@ -61,6 +61,18 @@ def partition_file(lake: Path, table: str, date: dt.date) -> Path:
 
 def ingest_log_path(lake: Path) -> Path:
     return bronze_root(lake) / "_ingest_log.parquet"
+
+
+def read_ingest_log(lake: Path) -> pa.Table:
+    """The lake's ingest log (one row per ingested file); empty before the first ingest.
+
+    Here rather than in ``ingest.py`` so a replay does not import the DBN decoders (databento,
+    pandas: ≈ 40 MB of a light session's peak RSS).
+    """
+    p = ingest_log_path(lake)
+    if not p.is_file():
+        return INGEST_LOG.empty_table()
+    return pq.read_table(p, schema=INGEST_LOG)
 
 
 def staging_dir(lake: Path, tag: str) -> Path:
