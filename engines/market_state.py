@@ -459,6 +459,19 @@ def _close_sweep_cluster(meta, sw):  # type: ignore[no-untyped-def]
     meta[M_CL_ACTIVE] = 0
 
 
+@njit(cache=True, inline="always")
+def update_hilo(a, first, i_hi, i_lo, px):  # type: ignore[no-untyped-def]
+    """Running high/low in ``a[i_hi]``, ``a[i_lo]`` (the first value sets both)."""
+    if first:
+        a[i_hi] = px
+        a[i_lo] = px
+    else:
+        if px > a[i_hi]:
+            a[i_hi] = px
+        if px < a[i_lo]:
+            a[i_lo] = px
+
+
 @njit(cache=True)
 def _fold_trades_kernel(meta, tlog, vr_ts, vr_px, sw, ts, px, sz, side, start):  # type: ignore[no-untyped-def]
     """Fold trades [start, n). Returns (stop index, grow mask: 1 log, 2 velocity ring, 4 sweeps)."""
@@ -496,14 +509,7 @@ def _fold_trades_kernel(meta, tlog, vr_ts, vr_px, sw, ts, px, sz, side, start): 
         meta[M_VW_HI] += q * s
         meta[M_VW_LO] += rem * s
         meta[M_VW_SIZE] += s
-        if meta[M_N_TRADES] == 0:
-            meta[M_HIGH] = p
-            meta[M_LOW] = p
-        else:
-            if p > meta[M_HIGH]:
-                meta[M_HIGH] = p
-            if p < meta[M_LOW]:
-                meta[M_LOW] = p
+        update_hilo(meta, meta[M_N_TRADES] == 0, M_HIGH, M_LOW, p)
         meta[M_LAST_PX] = p
         meta[M_LAST_TS] = t
         meta[M_N_TRADES] += 1

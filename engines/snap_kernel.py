@@ -49,6 +49,7 @@ from engines.market_state import (
     _fold_trades_kernel,
     _prepass_kernel,
     _velocity_kernel,
+    update_hilo,
 )
 from engines.snap_codes import (
     CONF_UNDECIDED,
@@ -176,15 +177,8 @@ NO_SPOT = np.iinfo(np.int64).min
 
 @njit(cache=True)
 def _window_hilo(cx, i_has, i_hi, i_lo, px):  # type: ignore[no-untyped-def]
-    if cx[i_has] == 0:
-        cx[i_has] = 1
-        cx[i_hi] = px
-        cx[i_lo] = px
-    else:
-        if px > cx[i_hi]:
-            cx[i_hi] = px
-        if px < cx[i_lo]:
-            cx[i_lo] = px
+    update_hilo(cx, cx[i_has] == 0, i_hi, i_lo, px)
+    cx[i_has] = 1
 
 
 @njit(cache=True)

@@ -38,12 +38,10 @@ def _child(code: str, *args: str) -> dict:
         "print(json.dumps(res))\n"
     )
     out = subprocess.run(
-        [sys.executable, "-c", wrapper, *args],
-        check=True,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
+        [sys.executable, "-c", wrapper, *args], capture_output=True, text=True, cwd=ROOT
     )
+    if out.returncode != 0:
+        sys.exit(f"benchmark step failed ({out.returncode}):\n{out.stderr[-4000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

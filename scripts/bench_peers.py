@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 import zstandard
-from bench import machine, warm_jit
+from bench import _child, machine, warm_jit
 
 ROOT = Path(__file__).resolve().parent.parent
 NAUTILUS_VERSION = "1.231.0"  # newest on the registry here; >= 1.222 needs Python 3.12
@@ -186,22 +186,6 @@ def run_nautilus(py: Path, files: dict[str, Path], symbol: str) -> dict:
     out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     if out.returncode != 0:
         sys.exit(f"nautilus run failed ({out.returncode}):\n{out.stderr[-4000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def _child(code: str, *args: str) -> dict:
-    """Run ``code`` in a fresh project interpreter; it sets ``res``; add its peak RSS."""
-    wrapper = (
-        "import json, resource, sys, time\n"
-        + code
-        + "\nres['peak_rss_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
-        "print(json.dumps(res))\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", wrapper, *args], capture_output=True, text=True, cwd=ROOT
-    )
-    if out.returncode != 0:
-        sys.exit(f"levelreplay step failed ({out.returncode}):\n{out.stderr[-4000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
