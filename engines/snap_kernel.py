@@ -1,6 +1,6 @@
 """The fast replay loop: fold a merged chunk and score every completed snap in one numba call.
 
-Same semantics as ``replay.driver.SessionReplay.feed`` + ``signal_service.score_snap``, but with
+Same semantics as ``replay.run.replay_job.SessionReplay.feed`` + ``signal_service.score_snap``, but with
 no Python object per event, snap or level (hftbacktest style): MarketState's own arrays and
 kernels hold the book and the window sums, option inventory, session context and per-level state
 (trigger, EWMAs, touches) are plain arrays, levels are (type code, price) mapped to a state slot,

@@ -14,9 +14,9 @@ from pathlib import Path
 import polars as pl
 
 from engines.config import EngineConfig
-from replay.driver import ReplayResult
-from replay.driver import replay_session as _replay
-from replay.gold_writer import gold_file
+from replay.gold.writer import gold_file
+from replay.run.replay_job import ReplayResult
+from replay.run.replay_job import replay_session as _replay
 
 
 def _date(d: str | dt.date) -> dt.date:

@@ -73,8 +73,8 @@ def ingest(
     ] = False,
 ) -> None:
     """DBN or Databento Parquet -> Bronze lake; prints a per-file report."""
-    from replay.ingest import ingest as run_ingest
-    from replay.ingest_report import print_reports
+    from replay.lake.ingest import ingest as run_ingest
+    from replay.lake.ingest_report import print_reports
 
     if chunk_rows < 1:
         _fail(ValueError("--chunk-rows must be >= 1"), 2)
@@ -86,7 +86,7 @@ def ingest(
 
 
 def _build_silver(lake: Path, dates: list[dt.date]) -> None:
-    from replay.silver import build_silver
+    from replay.lake.silver import build_silver
 
     for d in dates:
         path = _guard(lambda d=d: build_silver(lake, d))
@@ -101,7 +101,7 @@ def silver(
     end_date: Annotated[str | None, typer.Option("--end-date", help="last session")] = None,
 ) -> None:
     """Build the MBP-10 Silver mirror (per-record book changes) for faster repeated replays."""
-    from replay.lake import list_dates
+    from replay.lake.layout import list_dates
 
     dates = _guard(lambda: _dates(date, end_date))
     have = set(list_dates(lake, "futures_mbp10"))
@@ -179,9 +179,9 @@ def replay(
     ] = True,
 ) -> None:
     """Bronze → Gold + manifest for each session; progress bar on a terminal."""
-    from replay.driver import replay_session
-    from replay.lake import list_dates
-    from replay.progress import snap_progress
+    from replay.common.progress import snap_progress
+    from replay.lake.layout import list_dates
+    from replay.run.replay_job import replay_session
 
     cfg = _guard(lambda: load_config(config))
     dates = _guard(lambda: _dates(date, end_date))
@@ -220,7 +220,7 @@ def verify(
     b: Annotated[Path, typer.Argument(help="second Gold run")],
 ) -> None:
     """Compare two Gold runs; exit 1 naming the first difference."""
-    from replay.verify import compare
+    from replay.gold.verify import compare
 
     diffs = _guard(lambda: compare(a, b))
     if diffs:
@@ -237,7 +237,7 @@ def plot(
     config: Annotated[Path | None, typer.Option("--config", help="TOML [engine] overrides")] = None,
 ) -> None:
     """Price, active levels, smoothed break score and BREAK/REJECT markers as a PNG."""
-    from replay.plot import plot_gold
+    from replay.gold.plot import plot_gold
 
     cfg = _guard(lambda: load_config(config))
     path = gold / "part-00000.parquet" if gold.is_dir() else gold
@@ -249,7 +249,7 @@ def plot(
 @app.command()
 def info(lake: Annotated[Path, typer.Option("--lake", help="lake root")]) -> None:
     """Sessions in the lake, rows per table, time spans."""
-    from replay.lake_info import lake_info
+    from replay.lake.info import lake_info
 
     for line in _guard(lambda: lake_info(lake)):
         typer.echo(line)

@@ -16,14 +16,14 @@ import polars as pl
 import typer
 
 from engines.config import EngineConfig
-from replay.driver import replay_session
 from replay.errors import CheckFailed
-from replay.ingest import ingest
-from replay.ingest_report import print_reports
-from replay.plot import plot_gold
-from replay.silver import build_silver, silver_file
-from replay.summary import format_summary
-from replay.verify import compare
+from replay.gold.plot import plot_gold
+from replay.gold.summary import format_summary
+from replay.gold.verify import compare
+from replay.lake.ingest import ingest
+from replay.lake.ingest_report import print_reports
+from replay.lake.silver import build_silver, silver_file
+from replay.run.replay_job import replay_session
 
 SAMPLE_DIR = Path("data/sample")
 DEMO_DIR = Path("data/demo")

@@ -58,7 +58,7 @@ REPLAY = """
 import datetime as dt
 from pathlib import Path
 from engines.config import EngineConfig
-from replay.driver import replay_session
+from replay.run.replay_job import replay_session
 t = time.perf_counter()
 chunk = None if sys.argv[4] == "none" else int(sys.argv[4])
 r = replay_session(Path(sys.argv[1]), dt.date.fromisoformat(sys.argv[2]), EngineConfig(),
@@ -72,7 +72,7 @@ res = {'seconds': time.perf_counter() - t, 'events': sum(r.events.values()), 'sn
 SILVER = """
 import datetime as dt
 from pathlib import Path
-from replay.silver import build_silver
+from replay.lake.silver import build_silver
 t = time.perf_counter()
 p = build_silver(Path(sys.argv[1]), dt.date.fromisoformat(sys.argv[2]))
 res = {'seconds': time.perf_counter() - t, 'bytes': p.stat().st_size}
@@ -81,8 +81,8 @@ res = {'seconds': time.perf_counter() - t, 'bytes': p.stat().st_size}
 READ_FLOOR = """
 import datetime as dt
 from pathlib import Path
-from replay.bronze_reader import resolve_session, iter_depth, iter_trades, iter_option_trades
-from replay.merge import merged_chunks
+from replay.lake.reader import resolve_session, iter_depth, iter_trades, iter_option_trades
+from replay.run.merge import merged_chunks
 t = time.perf_counter()
 inp = resolve_session(Path(sys.argv[1]), dt.date.fromisoformat(sys.argv[2]))
 trades = inp.trades_path or inp.depth_path
@@ -124,7 +124,7 @@ res = {'cut_ns': cut}
 
 INGEST = """
 from pathlib import Path
-from replay.ingest import ingest
+from replay.lake.ingest import ingest
 t = time.perf_counter()
 reps = ingest([Path(p) for p in sys.argv[2:]], Path(sys.argv[1]))
 res = {'records': sum(r.records_in for r in reps), 'seconds': time.perf_counter() - t,
@@ -151,9 +151,9 @@ WARM = """
 import datetime as dt, tempfile
 from pathlib import Path
 from engines.config import EngineConfig
-from replay.driver import replay_session
-from replay.ingest import ingest
-from replay.silver import build_silver
+from replay.run.replay_job import replay_session
+from replay.lake.ingest import ingest
+from replay.lake.silver import build_silver
 t = time.perf_counter()
 with tempfile.TemporaryDirectory(prefix="warm-") as tmp:
     lake = Path(tmp) / "lake"

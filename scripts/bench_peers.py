@@ -4,7 +4,7 @@ NautilusTrader lives in its own venv (`.bench/nautilus-venv`, Python 3.12, exact
 below; never a project dependency). It loads the session's definition, MBP-10 and trades DBN with
 its Databento loader and replays the ES outright's OrderBookDepth10 + TradeTicks through a
 strategy that subscribes to both and does nothing (`scripts/nautilus_noop.py`). Ours ingests the
-same three files into a temporary lake and replays them with `replay.driver.replay_session`.
+same three files into a temporary lake and replays them with `replay.run.replay_job.replay_session`.
 Every step runs in its own subprocess so each peak RSS is that step's alone. Results are merged
 into `.bench/peers.json` (one entry per session/sample) and the table between the peers markers
 in BENCHMARKS.md is regenerated from it.
@@ -191,7 +191,7 @@ def run_nautilus(py: Path, files: dict[str, Path], symbol: str) -> dict:
 
 INGEST = """
 from pathlib import Path
-from replay.ingest import ingest
+from replay.lake.ingest import ingest
 t = time.perf_counter()
 reps = ingest([Path(p) for p in sys.argv[2:]], Path(sys.argv[1]))
 res = {'seconds': time.perf_counter() - t,
@@ -202,7 +202,7 @@ REPLAY = """
 import datetime as dt
 from pathlib import Path
 from engines.config import EngineConfig
-from replay.driver import replay_session
+from replay.run.replay_job import replay_session
 t = time.perf_counter()
 r = replay_session(Path(sys.argv[1]), dt.date.fromisoformat(sys.argv[2]), EngineConfig(),
                    Path(sys.argv[3]), force=True, symbol=sys.argv[4],
@@ -216,7 +216,7 @@ res = {'seconds': time.perf_counter() - t, 'events': sum(r.events.values()),
 SILVER = """
 import datetime as dt
 from pathlib import Path
-from replay.silver import build_silver
+from replay.lake.silver import build_silver
 t = time.perf_counter()
 build_silver(Path(sys.argv[1]), dt.date.fromisoformat(sys.argv[2]))
 res = {'seconds': time.perf_counter() - t}

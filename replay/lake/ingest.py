@@ -20,9 +20,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from replay import instruments as ins
-from replay.atomic import commit, temp_path_for
-from replay.dbn_source import (
+from replay.common.atomic import commit, temp_path_for
+from replay.common.hashing import sha256_file
+from replay.errors import UserError
+from replay.lake import instruments as ins
+from replay.lake.dbn_source import (
     DEF_CHAR_FIELDS,
     DEF_STRING_FIELDS,
     Chunk,
@@ -30,13 +32,11 @@ from replay.dbn_source import (
     iter_chunks,
     open_source,
 )
-from replay.errors import UserError
-from replay.hashing import sha256_file
-from replay.lake import ingest_log_path, partition_file, read_ingest_log, staging_dir
-from replay.partition_digest import record as record_digest
-from replay.schemas import DEF_SORT_KEY, INGEST_LOG, SCHEMAS, SORT_KEY
-from replay.sorted_runs import RunSet
-from replay.trade_date import day_number_to_date, trade_day_numbers
+from replay.lake.layout import ingest_log_path, partition_file, read_ingest_log, staging_dir
+from replay.lake.partition_digest import record as record_digest
+from replay.lake.schemas import DEF_SORT_KEY, INGEST_LOG, SCHEMAS, SORT_KEY
+from replay.lake.sorted_runs import RunSet
+from replay.lake.trade_date import day_number_to_date, trade_day_numbers
 
 DEFAULT_CHUNK_ROWS = 1 << 18
 _SCHEMA_ORDER = {"definition": 0, "mbp-10": 1, "trades": 2}

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from engines.jit_cache import PACKAGES, source_digest
-from replay.atomic import write_bytes_atomic
+from replay.common.atomic import write_bytes_atomic
 
 TOOL = "levelreplay"
 LIBRARIES = ("numpy", "pyarrow", "polars", "numba", "databento", "databento-dbn", "tzdata")

@@ -14,19 +14,19 @@ import pytest
 
 from engines.config import EngineConfig
 from engines.events import UNDEF_PRICE
-from replay.bronze_reader import iter_depth, iter_session_depth, resolve_session
-from replay.driver import replay_session
-from replay.gold_writer import gold_file, manifest_file
-from replay.ingest import ingest
-from replay.lake import partition_file
-from replay.schemas import SCHEMAS
-from replay.silver import (
+from replay.gold.writer import gold_file, manifest_file
+from replay.lake.ingest import ingest
+from replay.lake.layout import partition_file
+from replay.lake.reader import iter_depth, iter_session_depth, resolve_session
+from replay.lake.schemas import SCHEMAS
+from replay.lake.silver import (
     SilverWriter,
     build_silver,
     iter_silver_depth,
     silver_file,
     silver_stamp,
 )
+from replay.run.replay_job import replay_session
 from tests import dbn_factory as f
 from tests.replay.conftest import ASKS, BIDS, ES, MS, T0, Session
 

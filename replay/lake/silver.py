@@ -30,10 +30,10 @@ import pyarrow.parquet as pq
 from numba import njit
 
 from engines.events import LV_ASK_PX, LV_BID_PX, N_LEVELS, UNDEF_PRICE, DepthBatch
-from replay.atomic import commit, temp_path_for
-from replay.lake import partition_file
-from replay.level_block import PRICE_PLANES, SIZE_PLANES, level_columns
-from replay.partition_digest import partition_sha256
+from replay.common.atomic import commit, temp_path_for
+from replay.lake.layout import partition_file
+from replay.lake.level_block import PRICE_PLANES, SIZE_PLANES, level_columns
+from replay.lake.partition_digest import partition_sha256
 
 SILVER_VERSION = "1"
 N_SLOTS = 4 * N_LEVELS

@@ -25,7 +25,18 @@ from engines.fuel import empty_fuel_state, fold_option_trades, in_scope
 from engines.market_state import MarketState
 from engines.session_context import PriorSession, SessionContext, fold_trades
 from engines.signal_service import ServiceState, SnapInputs, SnapResult, score_snap
-from replay.bronze_reader import (
+from replay.common.hashing import sha256_file
+from replay.errors import UserError
+from replay.gold.manifest import (
+    build_manifest,
+    code_digest,
+    run_info,
+    tool_version,
+    write_manifest,
+)
+from replay.gold.writer import GoldWriter, gold_file, manifest_file
+from replay.lake.layout import list_dates, partition_file, read_ingest_log
+from replay.lake.reader import (
     Keyed,
     SessionInputs,
     iter_option_trades,
@@ -33,20 +44,9 @@ from replay.bronze_reader import (
     iter_trades,
     resolve_session,
 )
-from replay.errors import UserError
-from replay.fast_driver import FastSessionReplay, with_option_ivs, with_option_mids
-from replay.gold_writer import GoldWriter, gold_file, manifest_file
-from replay.hashing import sha256_file
-from replay.lake import list_dates, partition_file, read_ingest_log
-from replay.manifest import (
-    build_manifest,
-    code_digest,
-    run_info,
-    tool_version,
-    write_manifest,
-)
-from replay.merge import EventCounts, MergedChunk, merged_chunks, slice_batch
-from replay.prefetch import prefetch
+from replay.run.fast_driver import FastSessionReplay, with_option_ivs, with_option_mids
+from replay.run.merge import EventCounts, MergedChunk, merged_chunks, slice_batch
+from replay.run.prefetch import prefetch
 
 SnapSink = Callable[[SnapResult], None]
 

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 from typer.testing import CliRunner
 
 from replay.cli import app
-from replay.ingest import ingest
+from replay.lake.ingest import ingest
 from tests import dbn_factory as f
 from tests.replay.conftest import CALL, ES, PUT, T0, Session, build_session
 

@@ -1,6 +1,6 @@
 """The fast replay engine: merged chunks → one numba call per chunk → Gold batches.
 
-Same contract as ``replay.driver.SessionReplay`` (and byte-identical Gold): a snap is scored once
+Same contract as ``replay.run.replay_job.SessionReplay`` (and byte-identical Gold): a snap is scored once
 an event after it has been read, or at the end of the session. Per chunk, the Python side only
 prepares arrays (option-trade mids and implied vols come from the reference functions, which are
 elementwise, so chunking cannot change them) and serves the kernel's requests: grow a buffer,
@@ -21,10 +21,10 @@ from engines.fuel import empty_fuel_state, in_scope, instrument_index, trade_ivs
 from engines.market_state import N_FIELDS, N_SW, MarketState, quoted_mid_at
 from engines.session_context import PriorSession, SessionContext
 from engines.snap_codes import N_I, N_LI, N_PF, N_PI, N_X, T_SMA0
-from replay.bronze_reader import SessionInputs
-from replay.fast_gold import gold_batch, level_types
-from replay.gold_writer import BATCH_ROWS, GoldWriter
-from replay.merge import EventCounts, MergedChunk
+from replay.gold.fast_gold import gold_batch, level_types
+from replay.gold.writer import BATCH_ROWS, GoldWriter
+from replay.lake.reader import SessionInputs
+from replay.run.merge import EventCounts, MergedChunk
 
 _MAX_ROWS_PER_SNAP = 1024  # output headroom past BATCH_ROWS (grown on demand)
 

@@ -90,7 +90,7 @@ from engines.snap_codes import (
     X_VEL,
     X_VEL_S,
 )
-from replay.schemas import GOLD
+from replay.lake.schemas import GOLD
 
 _EPOCH = dt.date(1970, 1, 1)
 _SIDE3 = (None, "UP", "DOWN")  # sweep direction code + 1

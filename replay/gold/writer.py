@@ -20,8 +20,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from engines.signal_service import LevelRow, SnapResult
-from replay.atomic import commit, temp_path_for
-from replay.schemas import GOLD, GOLD_ENUMS
+from replay.common.atomic import commit, temp_path_for
+from replay.lake.schemas import GOLD, GOLD_ENUMS
 
 BATCH_ROWS = 1 << 15
 GOLD_ROW_GROUP = 1 << 15

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from engines.config import PRICE_SCALE
-from replay.plot import signal_starts
+from replay.gold.plot import signal_starts
 
 
 def level_summary(df: pl.DataFrame) -> pl.DataFrame:

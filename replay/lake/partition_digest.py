@@ -14,8 +14,8 @@ import json
 import os
 from pathlib import Path
 
-from replay.atomic import write_bytes_atomic
-from replay.hashing import sha256_file
+from replay.common.atomic import write_bytes_atomic
+from replay.common.hashing import sha256_file
 
 
 def sidecar(path: Path) -> Path:

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from replay.api import replay_session
-from replay.ingest import ingest
+from replay.lake.ingest import ingest
 from replay.sample import Episode, generate_session
 
 S = 1_000_000_000  # fixed-point units per index point (and ns per second)

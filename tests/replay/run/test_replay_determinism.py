@@ -15,15 +15,15 @@ import polars as pl
 import pytest
 
 from engines.config import EngineConfig
-from replay.driver import replay_session
-from replay.ingest import ingest
+from replay.gold.verify import compare
+from replay.lake.ingest import ingest
+from replay.run.replay_job import replay_session
 from replay.sample import generate_session
-from replay.verify import compare
 from tests import dbn_factory as f
 from tests.replay.conftest import ASKS, BIDS, ES, T0
 
 DATE = dt.date(2025, 11, 14)
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")

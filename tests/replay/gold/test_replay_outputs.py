@@ -12,16 +12,16 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-import replay.driver as driver
+import replay.run.replay_job as driver
 from engines.config import EngineConfig
 from engines.signal_service import SnapResult
 from replay.cli import app
-from replay.driver import replay_session
-from replay.ingest import ingest
-from replay.payload import encode_payload, snap_payload
+from replay.gold.payload import encode_payload, snap_payload
+from replay.gold.verify import compare
+from replay.lake.ingest import ingest
+from replay.lake.schemas import GOLD, GOLD_ENUMS
+from replay.run.replay_job import replay_session
 from replay.sample import generate_session
-from replay.schemas import GOLD, GOLD_ENUMS
-from replay.verify import compare
 
 DATE = dt.date(2025, 11, 14)
 runner = CliRunner()
@@ -64,8 +64,8 @@ def test_manifest_has_the_deterministic_facts(run: tuple[Path, Path]) -> None:
     for key in ("code_digest", "config", "config_sha256", "inputs", "events", "snaps", "rows"):
         assert key in det
     assert det["rows"] == pq.ParquetFile(_gold(out)).metadata.num_rows
-    from replay.hashing import sha256_file
-    from replay.manifest import canonical_json, sha256_bytes
+    from replay.common.hashing import sha256_file
+    from replay.gold.manifest import canonical_json, sha256_bytes
 
     body = {k: v for k, v in det.items() if k != "digest"}
     assert det["digest"] == sha256_bytes(canonical_json(body))

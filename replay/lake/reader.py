@@ -20,11 +20,11 @@ import pyarrow.parquet as pq
 
 from engines.events import N_LEVELS, DepthBatch, OptionDefinitions, OptionTradeBatch, TradeBatch
 from replay.errors import UserError
-from replay.instruments import ES_OUTRIGHT
-from replay.lake import bronze_root, list_dates, partition_file
-from replay.level_block import levels_block
-from replay.partition_digest import partition_sha256
-from replay.silver import iter_silver_depth, silver_file, silver_stamp
+from replay.lake.instruments import ES_OUTRIGHT
+from replay.lake.layout import bronze_root, list_dates, partition_file
+from replay.lake.level_block import levels_block
+from replay.lake.partition_digest import partition_sha256
+from replay.lake.silver import iter_silver_depth, silver_file, silver_stamp
 
 READ_BATCH_ROWS = 1 << 16
 KEY_COLUMNS = ("ts_recv", "sequence", "src_key", "src_row")

@@ -18,7 +18,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from replay.schemas import INGEST_LOG, SCHEMAS, TABLES
+from replay.lake.schemas import INGEST_LOG, SCHEMAS, TABLES
 
 ROW_GROUP_ROWS = 1 << 19
 DICTIONARY_COLUMNS = [

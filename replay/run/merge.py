@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from engines.events import DepthBatch, OptionTradeBatch, TradeBatch
-from replay.bronze_reader import Keyed
+from replay.lake.reader import Keyed
 
 B = TypeVar("B", DepthBatch, TradeBatch, OptionTradeBatch)
 RANK_DEPTH, RANK_TRADES, RANK_OPTIONS = 1, 2, 3

@@ -25,9 +25,9 @@ import zstandard
 from databento.common.symbology import InstrumentMap
 
 from replay.errors import BadInputFile
-from replay.few_unique import unique_pairs
-from replay.prefetch import prefetch as prefetch_items
-from replay.record_columns import split_fields
+from replay.lake.few_unique import unique_pairs
+from replay.lake.record_columns import split_fields
+from replay.run.prefetch import prefetch as prefetch_items
 
 DATASET = "GLBX.MDP3"
 SUPPORTED = {"mbp-10": 10, "trades": 0, "definition": 19}

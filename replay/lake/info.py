@@ -8,8 +8,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from replay.errors import UserError
-from replay.lake import bronze_root, list_dates, partition_file
-from replay.schemas import TABLES
+from replay.lake.layout import bronze_root, list_dates, partition_file
+from replay.lake.schemas import TABLES
 
 
 def _span(path: Path) -> tuple[int | None, int | None]:

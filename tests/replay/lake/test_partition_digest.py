@@ -7,11 +7,11 @@ import json
 import os
 from pathlib import Path
 
-from replay.bronze_reader import resolve_session
-from replay.hashing import sha256_file
-from replay.ingest import ingest
-from replay.lake import TABLES, list_dates, partition_file
-from replay.partition_digest import partition_sha256, sidecar
+from replay.common.hashing import sha256_file
+from replay.lake.ingest import ingest
+from replay.lake.layout import TABLES, list_dates, partition_file
+from replay.lake.partition_digest import partition_sha256, sidecar
+from replay.lake.reader import resolve_session
 from tests.replay.conftest import Session
 
 DATE = dt.date(2025, 11, 14)

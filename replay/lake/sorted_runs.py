@@ -20,9 +20,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from replay.atomic import commit, temp_path_for
-from replay.hashing import sha256_file
-from replay.lake import ROW_GROUP_ROWS, parquet_writer
+from replay.common.atomic import commit, temp_path_for
+from replay.common.hashing import sha256_file
+from replay.lake.layout import ROW_GROUP_ROWS, parquet_writer
 
 MERGE_BATCH_ROWS = 1 << 16
 

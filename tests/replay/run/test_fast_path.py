@@ -11,15 +11,15 @@ import databento_dbn as d
 import pytest
 
 from engines.config import EngineConfig
-from replay.driver import replay_session
-from replay.ingest import ingest
+from replay.lake.ingest import ingest
+from replay.run.replay_job import replay_session
 from replay.sample import generate_session
 from tests import dbn_factory as f
 from tests.replay.conftest import ASKS, BIDS, ES, T0
-from tests.replay.test_replay_determinism import _tiny_lake
+from tests.replay.run.test_replay_determinism import _tiny_lake
 
 DATE = dt.date(2025, 11, 14)
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 MS = 1_000_000
 
 

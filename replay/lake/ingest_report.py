@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from replay.ingest import FileReport
+from replay.lake.ingest import FileReport
 
 _TABLES = ("futures_mbp10", "futures_trades", "option_trades", "definitions")
 

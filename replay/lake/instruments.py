@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 
-from replay.few_unique import unique_pairs
-from replay.lake import bronze_root
+from replay.lake.few_unique import unique_pairs
+from replay.lake.layout import bronze_root
 
 ES_OUTRIGHT = re.compile(r"^ES[FGHJKMNQUVXZ]\d{1,2}$")
 SPREAD_LIKE = re.compile(r"^ES[FGHJKMNQUVXZ]\d{1,2}-ES[FGHJKMNQUVXZ]\d{1,2}$")
