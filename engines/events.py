@@ -11,7 +11,9 @@ Side and action codes are the ASCII bytes Databento uses (``ord('A')``, ``ord('B
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 
@@ -127,3 +129,89 @@ class OptionDefinitions:
 
     def __len__(self) -> int:
         return int(self.instrument_id.shape[0])
+
+    @staticmethod
+    def empty() -> OptionDefinitions:
+        z = np.zeros(0, dtype=np.int64)
+        return OptionDefinitions(z, np.zeros(0, dtype=np.bool_), z, z)
+
+    def union(self, other: OptionDefinitions) -> OptionDefinitions:
+        """Both universes, sorted by instrument_id; ``other`` wins for an id in both."""
+        if len(other) == 0:
+            return self
+        keep = ~np.isin(self.instrument_id, other.instrument_id)
+        cols = {
+            f.name: np.concatenate([getattr(self, f.name)[keep], getattr(other, f.name)])
+            for f in dataclasses.fields(self)
+        }
+        order = np.argsort(cols["instrument_id"], kind="stable")
+        return OptionDefinitions(**{k: v[order] for k, v in cols.items()})
+
+
+B = TypeVar("B", DepthBatch, TradeBatch, OptionTradeBatch)
+
+
+def slice_batch(b: B, start: int, stop: int) -> B:
+    return dataclasses.replace(
+        b, **{f.name: getattr(b, f.name)[start:stop] for f in dataclasses.fields(b)}
+    )
+
+
+def concat_batches(parts: list[B]) -> B:
+    first = parts[0]
+    if len(parts) == 1:
+        return first
+    return dataclasses.replace(
+        first,
+        **{
+            f.name: np.concatenate([getattr(p, f.name) for p in parts])
+            for f in dataclasses.fields(first)
+        },
+    )
+
+
+@dataclass(frozen=True)
+class MergedChunk:
+    """Consecutive events of the total order, as one slice per stream."""
+
+    depth: DepthBatch
+    trades: TradeBatch
+    options: OptionTradeBatch
+    # option definitions that take effect before this chunk's events (live mode: they arrive
+    # mid-session); offline replay knows the session's universe up front and leaves this empty
+    new_options: OptionDefinitions = field(default_factory=lambda: OptionDefinitions.empty())
+
+    def __len__(self) -> int:
+        return len(self.depth) + len(self.trades) + len(self.options)
+
+    def last_ts(self) -> int:
+        return max(
+            int(b.ts_recv[-1]) for b in (self.depth, self.trades, self.options) if len(b) > 0
+        )
+
+
+class EventCounts:
+    """Events per stream, primary-future sequence gaps and the last ``ts_recv`` seen (manifest)."""
+
+    def __init__(self) -> None:
+        self.events = {"futures_mbp10": 0, "futures_trades": 0, "option_trades": 0}
+        self.sequence_gaps = 0
+        self.last_seq: int | None = None
+        self.last_event_ts: int | None = None
+
+    def add(self, d: DepthBatch, t: TradeBatch, o: OptionTradeBatch) -> None:
+        """Count consecutive slices of the three streams (any chunking gives the same totals)."""
+        if len(d):
+            seq = d.sequence
+            gaps = int(np.count_nonzero(np.diff(seq) > 1))
+            if self.last_seq is not None and int(seq[0]) > self.last_seq + 1:
+                gaps += 1
+            self.sequence_gaps += gaps
+            self.last_seq = int(seq[-1])
+        self.events["futures_mbp10"] += len(d)
+        self.events["futures_trades"] += len(t)
+        self.events["option_trades"] += len(o)
+        if len(d) + len(t) + len(o):
+            last = max(int(b.ts_recv[-1]) for b in (d, t, o) if len(b))
+            prev = self.last_event_ts
+            self.last_event_ts = last if prev is None else max(prev, last)

@@ -22,6 +22,7 @@ Walls: strictly above L (call wall) / strictly below L (put wall); ties go to th
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import datetime as dt
 import math
 from dataclasses import dataclass, replace
@@ -39,6 +40,7 @@ CHICAGO = ZoneInfo("America/Chicago")
 AMPLIFY = "AMPLIFY"
 DAMPEN = "DAMPEN"
 NEUTRAL = "NEUTRAL"
+FUEL_EFFECTS = (AMPLIFY, DAMPEN, NEUTRAL)
 
 
 @dataclass(frozen=True, eq=False)
@@ -146,6 +148,18 @@ def empty_fuel_state(cfg: EngineConfig, defs: OptionDefinitions) -> FuelState:
         bad_iv=np.zeros(m, dtype=np.int64),
         unknown_trades=0,
     )
+
+
+def grow_fuel_state(
+    cfg: EngineConfig, state: FuelState, old: OptionDefinitions, new: OptionDefinitions
+) -> FuelState:
+    """The state of a grown universe ``new`` (a superset of ``old``, both sorted by id): every
+    known option keeps its inventory and IV, a new one starts flat at ``default_iv``."""
+    grown = empty_fuel_state(cfg, new)
+    at = np.searchsorted(new.instrument_id, old.instrument_id)
+    for name in ("position", "last_iv", "volume", "bad_iv"):
+        getattr(grown, name)[at] = getattr(state, name)
+    return dataclasses.replace(grown, unknown_trades=state.unknown_trades)
 
 
 def dealer_sign(side: np.ndarray) -> np.ndarray:

@@ -25,7 +25,7 @@ import numpy as np
 
 from engines.config import PRICE_SCALE, EngineConfig, points_to_units
 from engines.fuel import FuelWalls
-from engines.session_context import SessionContext
+from engines.session_context import CONTEXT_KINDS, SessionContext
 
 ROUND = "ROUND"
 STRIKE = "STRIKE"
@@ -33,6 +33,8 @@ USER = "USER"
 CALL_WALL = "CALL_WALL"
 PUT_WALL = "PUT_WALL"
 GAMMA_FLIP = "GAMMA_FLIP"
+ANCHORED_KINDS = (ROUND, STRIKE, USER)  # id = kind + "_" + price
+MOVING_KINDS = CONTEXT_KINDS + (CALL_WALL, PUT_WALL, GAMMA_FLIP)  # id = kind; SMA_<period> follow
 
 WallsLike = tuple[int | None, int | None, int | None] | FuelWalls
 

@@ -14,6 +14,10 @@ from engines.config import EngineConfig
 
 UP = "UP"
 DOWN = "DOWN"
+HIGH = "HIGH"
+MEDIUM = "MEDIUM"
+LOW = "LOW"
+CONFIDENCES = (HIGH, MEDIUM, LOW)
 
 LIQUIDITY_SCORES: dict[str, float] = {
     "VACUUM": 100.0,
@@ -115,7 +119,7 @@ def confidence_label(
     """
     mean = round((barrier_conf + tape_conf + fuel_conf) / 3.0, 12)
     if mean >= cfg.confidence_high:
-        return "HIGH"
+        return HIGH
     if mean >= cfg.confidence_medium:
-        return "MEDIUM"
-    return "LOW"
+        return MEDIUM
+    return LOW

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -23,6 +24,7 @@ from engines.barrier import compute_barrier
 from engines.config import PRICE_SCALE, EngineConfig
 from engines.events import OptionDefinitions
 from engines.fuel import FuelState, GammaView, compute_fuel, fuel_walls, snap_gamma
+from engines.gold_columns import LEVEL_COLUMNS, PY_TYPES
 from engines.level_universe import Universe, active_mask, build_universe
 from engines.market_state import MarketState
 from engines.room_to_run import runway
@@ -62,62 +64,18 @@ class ServiceState:
         return ServiceState(spot_ring=np.full(n, NO_SPOT, dtype=np.int64))
 
 
-@dataclass(frozen=True)
-class LevelRow:
-    """One level of one payload, flattened: the Gold row minus session-level columns."""
+LevelRow = dataclasses.make_dataclass(
+    "LevelRow",
+    [
+        (c.name, f"{PY_TYPES[c.type]} | None" if c.nullable else PY_TYPES[c.type])
+        for c in LEVEL_COLUMNS
+    ],
+    frozen=True,
+)
+LevelRow.__module__ = __name__  # picklable by name, like a class statement
+LevelRow.__doc__ = """One level of one payload, flattened: the Gold row minus the per-snap columns.
 
-    level_id: str
-    level_kind: str
-    level_px: int
-    direction: str
-    distance_pts: float
-    barrier_state: str
-    delta_liq: int
-    delta_liq_smooth: float | None
-    replenishment_ratio: float
-    replenishment_ratio_smooth: float | None
-    added: int
-    canceled: int
-    filled: int
-    defending_px: int | None
-    defending_sz: int | None
-    churn: int
-    depth_in_zone: int
-    barrier_confidence: float
-    tape_imbalance: float
-    buy_vol: int
-    sell_vol: int
-    velocity: float
-    velocity_smooth: float | None
-    sweep_detected: bool
-    sweep_direction: str | None
-    sweep_notional: float | None
-    sweep_prints: int | None
-    sweep_window_ms: float | None
-    tape_confidence: float
-    fuel_effect: str
-    net_dealer_gamma: float
-    net_dealer_gamma_smooth: float | None
-    call_wall_px: int | None
-    put_wall_px: int | None
-    gamma_flip_px: int | None
-    fuel_confidence: float
-    liquidity_score: float
-    hedge_score: float
-    tape_score: float
-    break_score_raw: float
-    break_score_smooth: float
-    signal: str
-    confidence: str
-    approach_velocity: float
-    approach_bars: int
-    prior_touches: int
-    runway_direction: str
-    next_obstacle_id: str | None
-    next_obstacle_px: int | None
-    runway_pts: float | None
-    runway_quality: str
-    note: str
+Its fields are the ``level`` columns of the Gold column table (``engines/gold_columns.py``)."""
 
 
 @dataclass(frozen=True)
@@ -129,7 +87,7 @@ class SnapResult:
     spot_px: int | None
     bid_px: int | None
     ask_px: int | None
-    rows: tuple[LevelRow, ...]
+    rows: tuple[Any, ...]  # LevelRow
 
 
 @dataclass(frozen=True)
@@ -211,7 +169,7 @@ def score_snap(
         active.tolist(), key=lambda i: (abs(int(universe.price[i]) - spot), universe.id[i])
     )
     levels = dict(state.levels)
-    rows: list[LevelRow] = []
+    rows: list[Any] = []
     for i in order:
         row, levels[universe.id[i]] = _score_level(
             cfg, inp, view, universe, i, spot, book, ring, levels.get(universe.id[i])
@@ -240,7 +198,7 @@ def _score_level(
     book: object,
     ring: np.ndarray,
     prev: LevelState | None,
-) -> tuple[LevelRow, LevelState]:
+) -> tuple[Any, LevelState]:
     ms = inp.market
     level_px = int(universe.price[i])
     level_id = universe.id[i]

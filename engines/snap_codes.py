@@ -1,54 +1,59 @@
 """Integer codes and array layouts shared by the fast snap kernel and its Python glue.
 
 The fast path (``engines/snap_kernel.py``) keeps no Python object per snap or level: strings of
-the Gold enums are small integer codes here, per-level state lives in rows of int/float arrays,
-and Gold rows are written into preallocated column arrays (``I_*`` int64, ``X_*`` float64).
-Code order mirrors the reference tuples so decoding is a table lookup.
+the Gold enums are small integer codes here (code i is the owning module's tuple entry i), per-level
+state lives in rows of int/float arrays, and Gold rows are written into preallocated column arrays
+whose slots (``I_*`` int64, ``X_*`` float64) are derived from the Gold column table
+(``engines/gold_columns.py``), so a new column's slot exists as soon as its table row does.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from engines import barrier, fuel, level_universe, room_to_run, score, trigger
+from engines.gold_columns import fast_slots
+
 NONE = np.iinfo(np.int64).min  # "null" in int64 output columns and level state
 
-# barrier states, in engines.barrier.BARRIER_STATES order
-CONSUMED, VACUUM, WALL, ABSORPTION, WEAK, B_NEUTRAL = range(6)
-BARRIER_NAMES = ("CONSUMED", "VACUUM", "WALL", "ABSORPTION", "WEAK", "NEUTRAL")
-# fuel effects
-AMPLIFY, DAMPEN, F_NEUTRAL = range(3)
-FUEL_NAMES = ("AMPLIFY", "DAMPEN", "NEUTRAL")
-# trigger states / signals (CONTESTED is a signal only)
-S_NEUTRAL, S_BREAK, S_REJECT, S_CONTESTED = range(4)
-SIGNAL_NAMES = ("NEUTRAL", "BREAK", "REJECT", "CONTESTED")
-# directions
-SUPPORT, RESISTANCE = 0, 1
-DIRECTION_NAMES = ("SUPPORT", "RESISTANCE")
-UP, DOWN = 0, 1
-UPDOWN_NAMES = ("UP", "DOWN")
-CLEAR, OBSTRUCTED = 0, 1
-QUALITY_NAMES = ("CLEAR", "OBSTRUCTED")
-HIGH, MEDIUM, LOW = 0, 1, 2
+# Enum codes: positions in the owning module's tuple (what fast_rows decodes with)
+BARRIER_NAMES = barrier.BARRIER_STATES
+CONSUMED, VACUUM, WALL, ABSORPTION, WEAK, B_NEUTRAL = (
+    BARRIER_NAMES.index(n)
+    for n in (
+        barrier.CONSUMED,
+        barrier.VACUUM,
+        barrier.WALL,
+        barrier.ABSORPTION,
+        barrier.WEAK,
+        barrier.NEUTRAL,
+    )
+)
+FUEL_NAMES = fuel.FUEL_EFFECTS
+AMPLIFY, DAMPEN, F_NEUTRAL = (
+    FUEL_NAMES.index(n) for n in (fuel.AMPLIFY, fuel.DAMPEN, fuel.NEUTRAL)
+)
+SIGNAL_NAMES = trigger.SIGNALS  # trigger states / signals (CONTESTED is a signal only)
+S_NEUTRAL, S_BREAK, S_REJECT, S_CONTESTED = (
+    SIGNAL_NAMES.index(n)
+    for n in (trigger.NEUTRAL, trigger.BREAK, trigger.REJECT, trigger.CONTESTED)
+)
+DIRECTION_NAMES = barrier.DIRECTIONS
+SUPPORT, RESISTANCE = (DIRECTION_NAMES.index(n) for n in (barrier.SUPPORT, barrier.RESISTANCE))
+UPDOWN_NAMES = room_to_run.RUNWAY_DIRECTIONS  # runway and sweep directions share the codes
+UP, DOWN = (UPDOWN_NAMES.index(n) for n in (room_to_run.UP, room_to_run.DOWN))
+QUALITY_NAMES = room_to_run.RUNWAY_QUALITIES
+CLEAR, OBSTRUCTED = (QUALITY_NAMES.index(n) for n in (room_to_run.CLEAR, room_to_run.OBSTRUCTED))
+CONFIDENCE_NAMES = score.CONFIDENCES
+HIGH, MEDIUM, LOW = (CONFIDENCE_NAMES.index(n) for n in (score.HIGH, score.MEDIUM, score.LOW))
 CONF_UNDECIDED = -1  # mean too close to a threshold: Python's round(mean, 12) decides
-CONFIDENCE_NAMES = ("HIGH", "MEDIUM", "LOW")
 
 # level types: three price-anchored kinds, then the moving ones (id == kind)
-T_ROUND, T_STRIKE, T_USER = 0, 1, 2
-ANCHORED_KINDS = ("ROUND", "STRIKE", "USER")
-MOVING_KINDS = (
-    "VWAP",
-    "SESSION_HIGH",
-    "SESSION_LOW",
-    "PM_HIGH",
-    "PM_LOW",
-    "OR_HIGH",
-    "OR_LOW",
-    "PDH",
-    "PDL",
-    "PDC",
-    "CALL_WALL",
-    "PUT_WALL",
-    "GAMMA_FLIP",
+ANCHORED_KINDS = level_universe.ANCHORED_KINDS
+MOVING_KINDS = level_universe.MOVING_KINDS
+T_ROUND, T_STRIKE, T_USER = (
+    ANCHORED_KINDS.index(n)
+    for n in (level_universe.ROUND, level_universe.STRIKE, level_universe.USER)
 )
 (
     T_VWAP,
@@ -79,70 +84,14 @@ L_EW_TS = 11  # 5 columns: EWMA last sample ts
 N_LI = 16
 EW_SCORE, EW_VELOCITY, EW_DELTA_LIQ, EW_REPLENISH, EW_GAMMA = range(5)
 
-# Gold int64 output columns
-(
-    I_TS,
-    I_SNAP,
-    I_SPOT,
-    I_BID,
-    I_ASK,
-    I_LTYPE,
-    I_LPX,
-    I_DIR,
-    I_BSTATE,
-    I_DLIQ,
-    I_ADDED,
-    I_CXL,
-    I_FILL,
-    I_DPX,
-    I_DSZ,
-    I_CHURN,
-    I_DEPTH,
-    I_BUY,
-    I_SELL,
-    I_SWDIR,
-    I_SWH,
-    I_SWL,
-    I_SWN,
-    I_FEFF,
-    I_CWALL,
-    I_PWALL,
-    I_FLIP,
-    I_SIG,
-    I_CONF,
-    I_ABARS,
-    I_TOUCH,
-    I_RDIR,
-    I_OTYPE,
-    I_OPX,
-    I_QUAL,
-    I_EWMASK,
-) = range(36)
-N_I = 36
-# Gold float64 output columns
-(
-    X_DIST,
-    X_DLIQ_S,
-    X_RATIO,
-    X_RATIO_S,
-    X_BCONF,
-    X_IMB,
-    X_VEL,
-    X_VEL_S,
-    X_SWMS,
-    X_TCONF,
-    X_NET,
-    X_NET_S,
-    X_FCONF,
-    X_LS,
-    X_HS,
-    X_TS,
-    X_RAW,
-    X_SMOOTH,
-    X_AVEL,
-    X_RPTS,
-) = range(20)
-N_X = 20
+# Gold output slots, derived from the column table: I_<NAME> rows of the int64 block, X_<NAME>
+# rows of the float64 block (module constants, so numba compiles them in as literals).
+I_SLOTS = fast_slots("I_")
+X_SLOTS = fast_slots("X_")
+globals().update({name: i for i, name in enumerate(I_SLOTS)})
+globals().update({name: i for i, name in enumerate(X_SLOTS)})
+N_I = len(I_SLOTS)
+N_X = len(X_SLOTS)
 
 # int64 parameters (pi)
 (

@@ -1,7 +1,7 @@
 """The fast replay loop: fold a merged chunk and score every completed snap in one numba call.
 
-Same semantics as ``replay.run.replay_job.SessionReplay.feed`` + ``signal_service.score_snap``, but with
-no Python object per event, snap or level (hftbacktest style): MarketState's own arrays and
+Same semantics as ``reference_engine.ReferenceEngine.feed`` + ``signal_service.score_snap``,
+but with no Python object per event, snap or level (hftbacktest style): MarketState's own arrays and
 kernels hold the book and the window sums, option inventory, session context and per-level state
 (trigger, EWMAs, touches) are plain arrays, levels are (type code, price) mapped to a state slot,
 and Gold rows go into preallocated column arrays. The call returns a status when it needs the

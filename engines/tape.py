@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from engines.config import PRICE_SCALE, EngineConfig
 from engines.events import SIDE_BID
 from engines.market_state import MarketState
+from engines.score import DOWN, UP
+
+SWEEP_DIRECTIONS = (UP, DOWN)  # UP: buy aggressors (B), DOWN: sell aggressors (A)
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,7 @@ def compute_tape(
     cfg: EngineConfig, ms: MarketState, level_px: int, break_direction: str
 ) -> TapeMetrics:
     """Tape metrics for ``level_px``; ``break_direction`` (UP/DOWN) only sets sweep_with_break."""
-    if break_direction not in ("UP", "DOWN"):
+    if break_direction not in SWEEP_DIRECTIONS:
         raise ValueError(f"break_direction must be 'UP' or 'DOWN', not {break_direction!r}")
     level_px = int(level_px)
     b = cfg.tape_band_units
@@ -55,7 +58,7 @@ def compute_tape(
         s_window = None
         with_break = False
     else:
-        s_dir = "UP" if sweep.side == SIDE_BID else "DOWN"
+        s_dir = UP if sweep.side == SIDE_BID else DOWN
         # exact integer numerator, one correctly rounded division
         s_notional = sweep.notional_units * cfg.contract_multiplier / PRICE_SCALE
         s_prints = sweep.num_prints

@@ -28,6 +28,7 @@ NEUTRAL = "NEUTRAL"
 BREAK = "BREAK"
 REJECT = "REJECT"
 CONTESTED = "CONTESTED"
+SIGNALS = (NEUTRAL, BREAK, REJECT, CONTESTED)  # the Gold ``signal`` values (latched state or label)
 
 
 @dataclass(frozen=True)

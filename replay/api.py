@@ -1,22 +1,35 @@
-"""A small Python API for notebooks, on the same code path as the CLI.
+"""What a notebook imports: the same code paths as the CLI, as functions.
 
 from replay.api import replay_session, read_gold
 df = replay_session("data/demo/lake", "2025-11-14")          # polars DataFrame of Gold rows
 df = read_gold("out/gold/levels_signals/date=2025-11-14")    # a written Gold file or dir
+
+``replay_session`` accepts a config as an ``EngineConfig``, a TOML file path or TOML text; without
+``out`` nothing is written (the rows are collected in memory through the session seam).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
 from pathlib import Path
 
 import polars as pl
 
-from engines.config import EngineConfig
+from replay.gold.payload import PriceConverter, payloads_from_gold
 from replay.gold.writer import gold_file
-from replay.run.replay_job import ReplayResult
+from replay.run.config import ConfigSource, load_config
+from replay.run.replay_job import ReplayJob, ReplayResult, replay_rows
 from replay.run.replay_job import replay_session as _replay
+
+__all__ = [
+    "PriceConverter",
+    "ReplayJob",
+    "ReplayResult",
+    "payloads_from_gold",
+    "read_gold",
+    "replay_session",
+    "replay_to",
+]
 
 
 def _date(d: str | dt.date) -> dt.date:
@@ -26,28 +39,32 @@ def _date(d: str | dt.date) -> dt.date:
 def replay_session(
     lake: str | Path,
     date: str | dt.date,
-    config: EngineConfig | None = None,
+    config: ConfigSource = None,
     *,
     out: str | Path | None = None,
     chunk_events: int | None = None,
+    engine: str = "fast",
 ) -> pl.DataFrame:
-    """Replay one session and return its Gold rows (written to ``out``, or a temp dir)."""
-    cfg = config or EngineConfig()
-    if out is not None:
-        res = _replay(
-            Path(lake), _date(date), cfg, Path(out), chunk_events=chunk_events, force=True
-        )
-        return read_gold(res.gold)
-    with tempfile.TemporaryDirectory(prefix="levelreplay-") as tmp:
-        res = _replay(Path(lake), _date(date), cfg, Path(tmp), chunk_events=chunk_events)
-        return read_gold(res.gold)
+    """Replay one session and return its Gold rows (also written to ``out``, when given)."""
+    job = ReplayJob(
+        Path(lake),
+        _date(date),
+        Path(out) if out is not None else Path("."),
+        load_config(config),
+        chunk_events=chunk_events,
+        engine=engine,
+        force=True,
+    )
+    if out is None:
+        return pl.from_arrow(replay_rows(job))  # type: ignore[return-value]
+    return read_gold(_replay(job).gold)
 
 
 def replay_to(
-    lake: str | Path, date: str | dt.date, out: str | Path, config: EngineConfig | None = None
+    lake: str | Path, date: str | dt.date, out: str | Path, config: ConfigSource = None
 ) -> ReplayResult:
     """Replay one session into ``out`` (overwriting) and return the result summary."""
-    return _replay(Path(lake), _date(date), config or EngineConfig(), Path(out), force=True)
+    return _replay(ReplayJob(Path(lake), _date(date), Path(out), load_config(config), force=True))
 
 
 def read_gold(path: str | Path, date: str | dt.date | None = None) -> pl.DataFrame:

@@ -23,7 +23,7 @@ from replay.gold.verify import compare
 from replay.lake.ingest import ingest
 from replay.lake.ingest_report import print_reports
 from replay.lake.silver import build_silver, silver_file
-from replay.run.replay_job import replay_session
+from replay.run.replay_job import ReplayJob, replay_session
 
 SAMPLE_DIR = Path("data/sample")
 DEMO_DIR = Path("data/demo")
@@ -61,7 +61,7 @@ def run_demo(sample_dir: Path = SAMPLE_DIR, demo_dir: Path = DEMO_DIR) -> None:
             out = demo_dir / name
             if name == "run-b" and build_silver(lake, date) is not None:
                 typer.echo(f"silver {day}: MBP-10 book changes → {silver_file(lake, date)}")
-            res = replay_session(lake, date, cfg, out, chunk_events=chunk, force=True)
+            res = replay_session(ReplayJob(lake, date, out, cfg, chunk_events=chunk, force=True))
             ev = sum(res.events.values())
             src = json.loads(res.manifest.read_text())["run"]["depth_source"]
             typer.echo(

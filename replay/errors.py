@@ -1,5 +1,9 @@
-"""One error hierarchy. The CLI maps ``UserError`` to exit code 2 and ``CheckFailed`` to exit 1,
-printing the message only: a user mistake never shows a traceback."""
+"""One error hierarchy: every error levelreplay raises on purpose knows its exit code.
+
+The CLI prints the message of any ``LevelReplayError`` (one paragraph, no traceback) and exits with
+its ``exit_code``: 1 a check found a difference (``CheckFailed``), 2 a user error (``UserError``
+and its kinds), 3 a broken invariant inside levelreplay (``InternalError``, a bug to report).
+"""
 
 from __future__ import annotations
 
@@ -37,3 +41,13 @@ class CheckFailed(LevelReplayError):
     """A comparison or regression check found a difference (exit code 1)."""
 
     exit_code = 1
+
+
+class InternalError(LevelReplayError):
+    """A broken invariant inside levelreplay (a bug, not the user's input): exit code 3."""
+
+    exit_code = 3
+
+
+class BadConfig(UserError):
+    """An engine config key is unknown, mistyped or out of range, or the file cannot be read."""

@@ -58,12 +58,12 @@ REPLAY = """
 import datetime as dt
 from pathlib import Path
 from engines.config import EngineConfig
-from replay.run.replay_job import replay_session
+from replay.run.replay_job import ReplayJob, replay_session
 t = time.perf_counter()
 chunk = None if sys.argv[4] == "none" else int(sys.argv[4])
-r = replay_session(Path(sys.argv[1]), dt.date.fromisoformat(sys.argv[2]), EngineConfig(),
-                   Path(sys.argv[3]), force=True, chunk_events=chunk,
-                   use_silver=sys.argv[5] == "silver")
+job = ReplayJob(Path(sys.argv[1]), dt.date.fromisoformat(sys.argv[2]), Path(sys.argv[3]),
+                EngineConfig(), force=True, chunk_events=chunk, use_silver=sys.argv[5] == "silver")
+r = replay_session(job)
 res = {'seconds': time.perf_counter() - t, 'events': sum(r.events.values()), 'snaps': r.snaps,
        'rows': r.rows, 'digest': r.digest,
        'depth_source': json.loads(r.manifest.read_text())['run']['depth_source']}
@@ -81,7 +81,8 @@ res = {'seconds': time.perf_counter() - t, 'bytes': p.stat().st_size}
 READ_FLOOR = """
 import datetime as dt
 from pathlib import Path
-from replay.lake.reader import resolve_session, iter_depth, iter_trades, iter_option_trades
+from replay.run.session import resolve_session
+from replay.lake.reader import iter_depth, iter_trades, iter_option_trades
 from replay.run.merge import merged_chunks
 t = time.perf_counter()
 inp = resolve_session(Path(sys.argv[1]), dt.date.fromisoformat(sys.argv[2]))
@@ -151,7 +152,7 @@ WARM = """
 import datetime as dt, tempfile
 from pathlib import Path
 from engines.config import EngineConfig
-from replay.run.replay_job import replay_session
+from replay.run.replay_job import ReplayJob, replay_session
 from replay.lake.ingest import ingest
 from replay.lake.silver import build_silver
 t = time.perf_counter()
@@ -159,9 +160,9 @@ with tempfile.TemporaryDirectory(prefix="warm-") as tmp:
     lake = Path(tmp) / "lake"
     ingest(sorted(Path("data/sample").glob("*.dbn.zst")), lake)
     day = dt.date(2025, 11, 14)
-    replay_session(lake, day, EngineConfig(), Path(tmp) / "a", use_silver=False)
+    replay_session(ReplayJob(lake, day, Path(tmp) / "a", EngineConfig(), use_silver=False))
     build_silver(lake, day)
-    replay_session(lake, day, EngineConfig(), Path(tmp) / "b")
+    replay_session(ReplayJob(lake, day, Path(tmp) / "b", EngineConfig()))
 res = {'seconds': time.perf_counter() - t}
 """
 

@@ -202,11 +202,11 @@ REPLAY = """
 import datetime as dt
 from pathlib import Path
 from engines.config import EngineConfig
-from replay.run.replay_job import replay_session
+from replay.run.replay_job import ReplayJob, replay_session
 t = time.perf_counter()
-r = replay_session(Path(sys.argv[1]), dt.date.fromisoformat(sys.argv[2]), EngineConfig(),
-                   Path(sys.argv[3]), force=True, symbol=sys.argv[4],
-                   use_silver=sys.argv[5] == "silver")
+job = ReplayJob(Path(sys.argv[1]), dt.date.fromisoformat(sys.argv[2]), Path(sys.argv[3]),
+                EngineConfig(), force=True, symbol=sys.argv[4], use_silver=sys.argv[5] == "silver")
+r = replay_session(job)
 res = {'seconds': time.perf_counter() - t, 'events': sum(r.events.values()),
        'loop_seconds': r.loop_seconds,
        'by_table': dict(r.events), 'snaps': r.snaps, 'rows': r.rows, 'digest': r.digest,

@@ -1,20 +1,26 @@
-"""The ``levels.signals`` JSON payload (SPEC §5.9) built from one snap's rows.
+"""The ``levels.signals`` JSON payload (SPEC §5.9), built from Gold rows by the column table.
 
-Prices leave int64 units only here, converted to index points and multiplied by the
-``PriceConverter`` ratio (``display_ratio``, default 1.0, SPEC §5.0). Floats are finite in the JSON:
-NaN and ±inf become null. Live mode publishes exactly these bytes; Gold stores the same values
-flattened.
+Each Gold column with a ``payload`` path in ``engines/gold_columns.py`` lands at that path; nothing
+here names a column. Prices leave int64 units only here, converted to index points and multiplied
+by the ``PriceConverter`` ratio (``display_ratio``, default 1.0, SPEC §5.0); ``pts`` values are
+scaled by the same ratio, ``ms`` times are ns // 1e6. Floats are finite in the JSON: NaN and ±inf
+become null. A path segment ending in ``?`` is an object that is null when all its members are.
+Live mode publishes exactly these bytes, and ``payloads_from_gold`` rebuilds them from any Gold.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from engines.config import PRICE_SCALE
-from engines.signal_service import LevelRow, SnapResult
+from engines.gold_columns import GOLD_COLUMNS, GoldColumn
+
+_SNAP = tuple(c for c in GOLD_COLUMNS if c.payload is not None and c.scope == "snap")
+_LEVEL = tuple(c for c in GOLD_COLUMNS if c.payload is not None and c.scope == "level")
 
 
 @dataclass(frozen=True)
@@ -29,95 +35,83 @@ class PriceConverter:
         return units / PRICE_SCALE * self.ratio
 
 
-def _f(x: float | None) -> float | None:
+def _finite(x: float | None) -> float | None:
     if x is None:
         return None
     x = float(x)
     return x if math.isfinite(x) else None
 
 
-def level_payload(r: LevelRow, conv: PriceConverter) -> dict[str, Any]:
-    return {
-        "id": r.level_id,
-        "price": conv.px(r.level_px),
-        "kind": r.level_kind,
-        "direction": r.direction,
-        "distance": _f(r.distance_pts * conv.ratio),
-        "break_score_raw": _f(r.break_score_raw),
-        "break_score_smooth": _f(r.break_score_smooth),
-        "signal": r.signal,
-        "confidence": r.confidence,
-        "approach_velocity": _f(r.approach_velocity * conv.ratio),
-        "approach_bars": r.approach_bars,
-        "prior_touches": r.prior_touches,
-        "barrier": {
-            "state": r.barrier_state,
-            "delta_liq": r.delta_liq,
-            "delta_liq_smooth": _f(r.delta_liq_smooth),
-            "replenishment_ratio": _f(r.replenishment_ratio),
-            "replenishment_ratio_smooth": _f(r.replenishment_ratio_smooth),
-            "added": r.added,
-            "canceled": r.canceled,
-            "filled": r.filled,
-            "defending_quote": {"price": conv.px(r.defending_px), "size": r.defending_sz},
-            "churn": r.churn,
-            "depth_in_zone": r.depth_in_zone,
-            "confidence": _f(r.barrier_confidence),
-        },
-        "tape": {
-            "imbalance": _f(r.tape_imbalance),
-            "buy_vol": r.buy_vol,
-            "sell_vol": r.sell_vol,
-            "velocity": _f(r.velocity * conv.ratio),
-            "velocity_smooth": _f(
-                None if r.velocity_smooth is None else r.velocity_smooth * conv.ratio
-            ),
-            "sweep": {
-                "detected": r.sweep_detected,
-                "direction": r.sweep_direction,
-                "notional": _f(r.sweep_notional),
-                "num_prints": r.sweep_prints,
-                "window_ms": _f(r.sweep_window_ms),
-            },
-            "confidence": _f(r.tape_confidence),
-        },
-        "fuel": {
-            "effect": r.fuel_effect,
-            "net_dealer_gamma": _f(r.net_dealer_gamma),
-            "net_dealer_gamma_smooth": _f(r.net_dealer_gamma_smooth),
-            "call_wall": conv.px(r.call_wall_px),
-            "put_wall": conv.px(r.put_wall_px),
-            "gamma_flip": conv.px(r.gamma_flip_px),
-            "confidence": _f(r.fuel_confidence),
-        },
-        "runway": {
-            "direction": r.runway_direction,
-            "next_obstacle": None
-            if r.next_obstacle_id is None
-            else {"id": r.next_obstacle_id, "price": conv.px(r.next_obstacle_px)},
-            "distance": _f(None if r.runway_pts is None else r.runway_pts * conv.ratio),
-            "quality": r.runway_quality,
-        },
-        "note": r.note,
-    }
+def _value(col: GoldColumn, v: Any, conv: PriceConverter) -> Any:
+    if col.unit == "px":
+        return conv.px(v)
+    if col.unit == "ms":
+        return v // 1_000_000
+    if col.unit == "pts":
+        return None if v is None else _finite(v * conv.ratio)
+    if col.type == "float64":
+        return _finite(v)
+    return v
 
 
-def snap_payload(snap: SnapResult, conv: PriceConverter | None = None) -> dict[str, Any]:
-    """The payload object of one snap (levels in the service's order: distance, then id)."""
+def _place(obj: dict[str, Any], path: str, value: Any) -> None:
+    *parents, leaf = path.split(".")
+    for p in parents:
+        obj = obj.setdefault(p.rstrip("?"), {})
+    obj[leaf] = value
+
+
+def _null_optional(obj: dict[str, Any], paths: Iterable[str]) -> None:
+    for path in paths:
+        parts = path.split(".")
+        for i, p in enumerate(parts[:-1]):
+            if p.endswith("?"):
+                keys = [q.rstrip("?") for q in parts[: i + 1]]
+                parent = obj
+                for k in keys[:-1]:
+                    parent = parent[k]
+                inner = parent[keys[-1]]
+                if isinstance(inner, dict) and all(v is None for v in inner.values()):
+                    parent[keys[-1]] = None
+                break
+
+
+def level_payload(row: Mapping[str, Any], conv: PriceConverter | None = None) -> dict[str, Any]:
+    """One level of the payload from one Gold row (a mapping of column name to value)."""
     c = conv or PriceConverter()
-    levels = sorted(
-        snap.rows,
-        key=lambda r: (abs(r.distance_pts), r.level_id),
-    )
-    return {
-        "ts": snap.ts_ns // 1_000_000,
-        "es": {"spot": c.px(snap.spot_px), "bid": c.px(snap.bid_px), "ask": c.px(snap.ask_px)},
-        "levels": [level_payload(r, c) for r in levels],
-    }
+    out: dict[str, Any] = {}
+    for col in _LEVEL:
+        _place(out, col.payload or "", _value(col, row[col.name], c))
+    _null_optional(out, (col.payload or "" for col in _LEVEL))
+    return out
 
 
-def encode_payload(snap: SnapResult, conv: PriceConverter | None = None) -> bytes:
+def snap_payload(rows: Sequence[Mapping[str, Any]], conv: PriceConverter | None = None) -> dict:
+    """The payload object of one snap's Gold rows (levels in the service's order: distance,
+    then id)."""
+    c = conv or PriceConverter()
+    out: dict[str, Any] = {}
+    for col in _SNAP:
+        _place(out, col.payload or "", _value(col, rows[0][col.name], c))
+    levels = sorted(rows, key=lambda r: (abs(r["distance_pts"]), r["level_id"]))
+    out["levels"] = [level_payload(r, c) for r in levels]
+    return out
+
+
+def encode_payload(payload: Mapping[str, Any]) -> bytes:
     """Canonical JSON bytes (sorted keys, no NaN) for NATS and tests."""
-    return json.dumps(
-        snap_payload(snap, conv), sort_keys=True, separators=(",", ":"), allow_nan=False
-    ).encode()
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), allow_nan=False).encode()
+
+
+def payloads_from_gold(
+    rows: Iterable[Mapping[str, Any]], conv: PriceConverter | None = None
+) -> Iterator[dict[str, Any]]:
+    """The payload of every snap of Gold rows in file order (rows grouped by ``snap_index``)."""
+    snap: list[Mapping[str, Any]] = []
+    for r in rows:
+        if snap and r["snap_index"] != snap[0]["snap_index"]:
+            yield snap_payload(snap, conv)
+            snap = []
+        snap.append(r)
+    if snap:
+        yield snap_payload(snap, conv)

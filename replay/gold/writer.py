@@ -1,31 +1,32 @@
 """Gold ``levels.signals`` Parquet: explicit schema, fixed writer options, atomic commit.
 
-Rows arrive snap by snap (already sorted by ``level_px``, ``level_id`` within a snap, snaps in
-time order), are buffered column-wise in bounded batches, and streamed into a hidden temp file
-that is fsynced and renamed over the final path only when the session completed. A crash or a
-kill mid-write leaves the previous Gold untouched. Row groups are encoded (zstd) on a background
-thread, one in flight, in submission order: the bytes are those of a synchronous write, and the
-engines keep their core (≈ 1 s of a heavy day).
+The writer is a sink of the session seam: engines hand it ``RowBlock``s of whole snaps, in snap
+order, of any size (a kernel's 32 Ki-row batches, or one snap at a time in live mode). It cuts them
+into batches itself, always after the snap that reaches ``BATCH_ROWS``, so row groups and pages fall
+at the same rows, and the bytes are the same, however the rows were delivered. Batches are
+streamed into a hidden temp file that is fsynced and renamed over the final path only when the
+session completed: a crash or a kill mid-write leaves the previous Gold untouched. Row groups are
+encoded (zstd) on a background thread, one in flight, in submission order: the bytes are those of
+a synchronous write, and the engines keep their core (≈ 1 s of a heavy day).
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime as dt
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from engines.signal_service import LevelRow, SnapResult
+from engines.rows import RowBlock
 from replay.common.atomic import commit, temp_path_for
-from replay.lake.schemas import GOLD, GOLD_ENUMS
+from replay.gold.schema import GOLD, record_batch
 
 BATCH_ROWS = 1 << 15
 GOLD_ROW_GROUP = 1 << 15
-_LEVEL_FIELDS = [f.name for f in dataclasses.fields(LevelRow)]
 
 
 def gold_dir(out: Path, date: dt.date) -> Path:
@@ -40,10 +41,19 @@ def manifest_file(out: Path, date: dt.date) -> Path:
     return gold_dir(out, date) / "_manifest.json"
 
 
-class GoldWriter:
-    """Streams SnapResults into the Gold file of one session."""
+def _snap_end(batches: list[pa.RecordBatch], row: int) -> int:
+    """Index just past the snap that holds global row ``row`` of ``batches``."""
+    k = np.concatenate([b.column("snap_index").to_numpy() for b in batches])
+    after = np.flatnonzero(k[row + 1 :] != k[row])
+    return int(row + 1 + after[0]) if after.shape[0] else int(k.shape[0])
 
-    def __init__(self, final: Path, session_date: dt.date, instrument: str):
+
+class GoldWriter:
+    """Streams the RowBlocks of one session into its Gold file (a ``RowSink``)."""
+
+    batch_rows = BATCH_ROWS  # engines may gather this many rows before handing them over
+
+    def __init__(self, final: Path):
         self.final = final
         self.tmp = temp_path_for(final, "writing")
         final.parent.mkdir(parents=True, exist_ok=True)
@@ -57,61 +67,43 @@ class GoldWriter:
             data_page_size=1 << 20,
             store_schema=True,
         )
-        self._date = session_date
-        self._instrument = instrument
-        self._cols: dict[str, list] = {n: [] for n in GOLD.names}
-        self._n = 0
         self.rows = 0
+        self._open: list[pa.RecordBatch] = []  # rows not yet cut into a batch
+        self._open_rows = 0
         self._pending: list[pa.RecordBatch] = []
         self._pending_rows = 0
         self._pool: ThreadPoolExecutor | None = None
         self._inflight: Future[None] | None = None
 
-    def add(self, snap: SnapResult) -> None:
-        if not snap.rows:
+    def put(self, block: RowBlock) -> None:
+        """Take rows of whole snaps (in snap order)."""
+        if len(block) == 0:
             return
-        c = self._cols
-        for r in snap.rows:
-            c["ts_ns"].append(snap.ts_ns)
-            c["snap_index"].append(snap.snap_index)
-            c["session_date"].append(self._date)
-            c["instrument"].append(self._instrument)
-            c["spot_px"].append(snap.spot_px)
-            c["bid_px"].append(snap.bid_px)
-            c["ask_px"].append(snap.ask_px)
-            for name in _LEVEL_FIELDS:
-                c[name].append(getattr(r, name))
-        self._n += len(snap.rows)
-        if self._n >= BATCH_ROWS:
-            self._flush_batch()
+        self._open.append(record_batch(block))
+        self._open_rows += len(block)
+        self.rows += len(block)
+        while self._open_rows >= BATCH_ROWS:
+            cut = _snap_end(self._open, BATCH_ROWS - 1)
+            if cut == self._open_rows and len(self._open) == 1:
+                head, self._open = self._open[0], []  # the common case: a kernel batch, as is
+            else:
+                table = pa.Table.from_batches(self._open, schema=GOLD)
+                head = table.slice(0, cut).combine_chunks().to_batches()[0]
+                self._open = table.slice(cut).to_batches()
+            self._open_rows -= head.num_rows
+            self._add_batch(head)
 
-    def _flush_batch(self) -> None:
-        if self._n == 0:
-            return
-        arrays = []
-        for f in GOLD:
-            vals = self._cols[f.name]
-            if f.name in GOLD_ENUMS:
-                allowed = set(GOLD_ENUMS[f.name])
-                bad = {v for v in vals if v is not None and v not in allowed}
-                if bad:
-                    raise ValueError(f"Gold column {f.name}: values {sorted(bad)} not in {allowed}")
-            arrays.append(pa.array(vals, type=f.type))
-        self._cols = {n: [] for n in GOLD.names}
-        self._n = 0
-        self.add_batch(pa.RecordBatch.from_arrays(arrays, schema=GOLD))
-
-    def add_batch(self, batch: pa.RecordBatch) -> None:
-        """Queue one batch of whole snaps (the fast path builds them column-wise itself).
-
-        Batches must be cut where ``add`` cuts them (after the snap that reaches
-        ``BATCH_ROWS``): row groups and pages then fall at the same rows, so the bytes match.
-        """
+    def _add_batch(self, batch: pa.RecordBatch) -> None:
         self._pending.append(batch)
         self._pending_rows += batch.num_rows
-        self.rows += batch.num_rows
         if self._pending_rows >= GOLD_ROW_GROUP:
             self._write_pending()
+
+    def _close_open(self) -> None:
+        if self._open_rows:
+            table = pa.Table.from_batches(self._open, schema=GOLD).combine_chunks()
+            self._add_batch(table.to_batches()[0])
+        self._open, self._open_rows = [], 0
 
     def _write_pending(self) -> None:
         if self._pending:
@@ -140,7 +132,7 @@ class GoldWriter:
 
     def commit(self) -> Path:
         """Finish the file and atomically move it into place."""
-        self._flush_batch()
+        self._close_open()
         self._write_pending()
         self._stop()
         self._writer.close()

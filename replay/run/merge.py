@@ -11,37 +11,22 @@ left to a library); per stream they form a prefix, which is what the engines rec
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 
-from engines.events import DepthBatch, OptionTradeBatch, TradeBatch
+from engines.events import (
+    DepthBatch,
+    MergedChunk,
+    OptionTradeBatch,
+    TradeBatch,
+    concat_batches,
+    slice_batch,
+)
 from replay.lake.reader import Keyed
 
-B = TypeVar("B", DepthBatch, TradeBatch, OptionTradeBatch)
 RANK_DEPTH, RANK_TRADES, RANK_OPTIONS = 1, 2, 3
-
-
-def slice_batch(b: B, start: int, stop: int) -> B:
-    return dataclasses.replace(
-        b, **{f.name: getattr(b, f.name)[start:stop] for f in dataclasses.fields(b)}
-    )
-
-
-def concat_batches(parts: list[B]) -> B:
-    first = parts[0]
-    if len(parts) == 1:
-        return first
-    return dataclasses.replace(
-        first,
-        **{
-            f.name: np.concatenate([getattr(p, f.name) for p in parts])
-            for f in dataclasses.fields(first)
-        },
-    )
 
 
 def slice_keyed(k: Keyed, start: int, stop: int) -> Keyed:
@@ -64,50 +49,6 @@ def concat_keyed(parts: list[Keyed]) -> Keyed:
         np.concatenate([p.src_row for p in parts]),
         concat_batches([p.batch for p in parts]),  # type: ignore[type-var]
     )
-
-
-@dataclass(frozen=True)
-class MergedChunk:
-    """Consecutive events of the total order, as one slice per stream."""
-
-    depth: DepthBatch
-    trades: TradeBatch
-    options: OptionTradeBatch
-
-    def __len__(self) -> int:
-        return len(self.depth) + len(self.trades) + len(self.options)
-
-    def last_ts(self) -> int:
-        return max(
-            int(b.ts_recv[-1]) for b in (self.depth, self.trades, self.options) if len(b) > 0
-        )
-
-
-class EventCounts:
-    """Events per stream, primary-future sequence gaps and the last ``ts_recv`` seen (manifest)."""
-
-    def __init__(self) -> None:
-        self.events = {"futures_mbp10": 0, "futures_trades": 0, "option_trades": 0}
-        self.sequence_gaps = 0
-        self.last_seq: int | None = None
-        self.last_event_ts: int | None = None
-
-    def add(self, d: DepthBatch, t: TradeBatch, o: OptionTradeBatch) -> None:
-        """Count consecutive slices of the three streams (any chunking gives the same totals)."""
-        if len(d):
-            seq = d.sequence
-            gaps = int(np.count_nonzero(np.diff(seq) > 1))
-            if self.last_seq is not None and int(seq[0]) > self.last_seq + 1:
-                gaps += 1
-            self.sequence_gaps += gaps
-            self.last_seq = int(seq[-1])
-        self.events["futures_mbp10"] += len(d)
-        self.events["futures_trades"] += len(t)
-        self.events["option_trades"] += len(o)
-        if len(d) + len(t) + len(o):
-            last = max(int(b.ts_recv[-1]) for b in (d, t, o) if len(b))
-            prev = self.last_event_ts
-            self.last_event_ts = last if prev is None else max(prev, last)
 
 
 def _key_le(k: Keyed, rank: int, bound: tuple[int, ...]) -> int:

@@ -14,13 +14,12 @@ from typer.testing import CliRunner
 
 import replay.run.replay_job as driver
 from engines.config import EngineConfig
-from engines.signal_service import SnapResult
 from replay.cli import app
 from replay.gold.payload import encode_payload, snap_payload
+from replay.gold.schema import GOLD, GOLD_ENUMS
 from replay.gold.verify import compare
 from replay.lake.ingest import ingest
-from replay.lake.schemas import GOLD, GOLD_ENUMS
-from replay.run.replay_job import replay_session
+from replay.run.replay_job import ReplayJob, replay_session
 from replay.sample import generate_session
 
 DATE = dt.date(2025, 11, 14)
@@ -32,7 +31,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("out")
     generate_session(root / "src", minutes=3)
     ingest(sorted((root / "src").glob("*.dbn.zst")), root / "lake")
-    replay_session(root / "lake", DATE, EngineConfig(), root / "a")
+    replay_session(ReplayJob(root / "lake", DATE, root / "a", EngineConfig()))
     return root / "lake", root / "a"
 
 
@@ -98,20 +97,15 @@ def test_verify_names_the_first_differing_row_and_column(
 def test_payload_is_finite_json_in_milliseconds(run: tuple[Path, Path]) -> None:
     _, out = run
     t = pq.read_table(_gold(out)).slice(0, 1).to_pylist()[0]
-    from engines.signal_service import LevelRow
-
-    fields = {k: t[k] for k in LevelRow.__dataclass_fields__}
-    fields["velocity"] = math.nan  # a NaN must become null, never "NaN"
-    row = LevelRow(**fields)
-    snap = SnapResult(t["ts_ns"], t["snap_index"], t["spot_px"], t["bid_px"], t["ask_px"], (row,))
-    raw = encode_payload(snap)
+    t["velocity"] = math.nan  # a NaN must become null, never "NaN"
+    raw = encode_payload(snap_payload([t]))
     obj = json.loads(raw)
     assert obj["ts"] == t["ts_ns"] // 1_000_000
     assert obj["es"]["spot"] == t["spot_px"] / 1e9
     lv = obj["levels"][0]
     assert lv["id"] == t["level_id"] and lv["tape"]["velocity"] is None
     assert set(lv) >= {"barrier", "tape", "fuel", "runway", "signal", "break_score_smooth"}
-    assert snap_payload(snap)["levels"][0]["price"] == t["level_px"] / 1e9
+    assert lv["price"] == t["level_px"] / 1e9
 
 
 def test_existing_output_is_refused_without_force(run: tuple[Path, Path]) -> None:
@@ -169,6 +163,6 @@ def test_a_crash_mid_write_leaves_the_previous_gold_intact(
 
     monkeypatch.setattr(driver, "score_snap", dying)  # the reference engine's per-snap call
     with pytest.raises(KeyboardInterrupt):
-        replay_session(lake, DATE, EngineConfig(), out, force=True, engine="reference")
+        replay_session(ReplayJob(lake, DATE, out, EngineConfig(), force=True, engine="reference"))
     assert _gold(out).read_bytes() == before
     assert not [p for p in _gold(out).parent.iterdir() if p.name.startswith(".")]

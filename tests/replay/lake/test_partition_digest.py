@@ -11,7 +11,7 @@ from replay.common.hashing import sha256_file
 from replay.lake.ingest import ingest
 from replay.lake.layout import TABLES, list_dates, partition_file
 from replay.lake.partition_digest import partition_sha256, sidecar
-from replay.lake.reader import resolve_session
+from replay.run.session import resolve_session
 from tests.replay.conftest import Session
 
 DATE = dt.date(2025, 11, 14)

@@ -17,7 +17,7 @@ from engines.events import UNDEF_PRICE
 from replay.gold.writer import gold_file, manifest_file
 from replay.lake.ingest import ingest
 from replay.lake.layout import partition_file
-from replay.lake.reader import iter_depth, iter_session_depth, resolve_session
+from replay.lake.reader import iter_depth
 from replay.lake.schemas import SCHEMAS
 from replay.lake.silver import (
     SilverWriter,
@@ -26,7 +26,8 @@ from replay.lake.silver import (
     silver_file,
     silver_stamp,
 )
-from replay.run.replay_job import replay_session
+from replay.run.replay_job import ReplayJob, replay_session
+from replay.run.session import iter_session_depth, resolve_session
 from tests import dbn_factory as f
 from tests.replay.conftest import ASKS, BIDS, ES, MS, T0, Session
 
@@ -182,7 +183,7 @@ def test_gold_is_the_same_with_or_without_silver_and_stale_silver_is_ignored(
     cfg = EngineConfig()
     outs = {}
     for name, use in (("silver", True), ("bronze", False)):
-        res = replay_session(lake, DATE, cfg, tmp_path / name, use_silver=use)
+        res = replay_session(ReplayJob(lake, DATE, tmp_path / name, cfg, use_silver=use))
         man = json.loads(manifest_file(tmp_path / name, DATE).read_text())
         assert man["run"]["depth_source"] == name
         outs[name] = (gold_file(tmp_path / name, DATE).read_bytes(), res.digest)
@@ -191,7 +192,7 @@ def test_gold_is_the_same_with_or_without_silver_and_stale_silver_is_ignored(
     sv = silver_file(lake, DATE)
     w = SilverWriter(sv)
     w.close("11" * 32)
-    res = replay_session(lake, DATE, cfg, tmp_path / "stale")
+    res = replay_session(ReplayJob(lake, DATE, tmp_path / "stale", cfg))
     man = json.loads(manifest_file(tmp_path / "stale", DATE).read_text())
     assert man["run"]["depth_source"] == "bronze"
     assert gold_file(tmp_path / "stale", DATE).read_bytes() == outs["bronze"][0]

@@ -12,7 +12,7 @@ import pytest
 
 from engines.config import EngineConfig
 from replay.lake.ingest import ingest
-from replay.run.replay_job import replay_session
+from replay.run.replay_job import ReplayJob, replay_session
 from replay.sample import generate_session
 from tests import dbn_factory as f
 from tests.replay.conftest import ASKS, BIDS, ES, T0
@@ -34,8 +34,10 @@ def _digest(out: Path) -> str:
 
 def _assert_engines_agree(lake: Path, tmp: Path, chunk_events: int | None = None) -> int:
     cfg = EngineConfig()
-    ref = replay_session(lake, DATE, cfg, tmp / "ref", engine="reference")
-    fast = replay_session(lake, DATE, cfg, tmp / "fast", engine="fast", chunk_events=chunk_events)
+    ref = replay_session(ReplayJob(lake, DATE, tmp / "ref", cfg, engine="reference"))
+    fast = replay_session(
+        ReplayJob(lake, DATE, tmp / "fast", cfg, engine="fast", chunk_events=chunk_events)
+    )
     assert (fast.rows, fast.snaps, fast.events) == (ref.rows, ref.snaps, ref.events)
     assert _gold(tmp / "fast") == _gold(tmp / "ref")
     assert fast.digest == ref.digest
@@ -90,7 +92,7 @@ def test_fast_path_chunk_size_invariance(tmp_path: Path) -> None:
     digests, golds = set(), set()
     for chunk in (None, 997, 1):
         out = tmp_path / f"c{chunk}"
-        replay_session(lake, DATE, cfg, out, engine="fast", chunk_events=chunk)
+        replay_session(ReplayJob(lake, DATE, out, cfg, engine="fast", chunk_events=chunk))
         digests.add(_digest(out))
         golds.add(_gold(out))
     assert len(digests) == 1 and len(golds) == 1

@@ -17,7 +17,7 @@ import pytest
 from engines.config import EngineConfig
 from replay.gold.verify import compare
 from replay.lake.ingest import ingest
-from replay.run.replay_job import replay_session
+from replay.run.replay_job import ReplayJob, replay_session
 from replay.sample import generate_session
 from tests import dbn_factory as f
 from tests.replay.conftest import ASKS, BIDS, ES, T0
@@ -53,7 +53,7 @@ def test_gold_is_byte_identical_for_any_chunk_size(tmp_path: Path) -> None:
     outs = []
     for chunk in (None, 10_000, 997, 1):
         out = tmp_path / f"c{chunk}"
-        res = replay_session(lake, DATE, cfg, out, chunk_events=chunk)
+        res = replay_session(ReplayJob(lake, DATE, out, cfg, chunk_events=chunk))
         assert res.rows > 0
         outs.append(out)
     ref = _gold_bytes(outs[0])
@@ -109,7 +109,7 @@ def _tiny_lake(root: Path, extra_trades: list | None = None) -> Path:
 
 def test_event_exactly_at_a_snap_belongs_to_that_snap(tmp_path: Path) -> None:
     lake = _tiny_lake(tmp_path)
-    replay_session(lake, DATE, EngineConfig(), tmp_path / "out")
+    replay_session(ReplayJob(lake, DATE, tmp_path / "out", EngineConfig()))
     df = pl.read_parquet(tmp_path / "out/gold/levels_signals/date=2025-11-14/part-00000.parquet")
     spot = dict(df.group_by("snap_index").agg(pl.col("spot_px").first()).iter_rows())
     # First primary event at T0 + 1 ms -> T_0 = T0 + 250 ms (first multiple of 250 ms at or after).
@@ -127,8 +127,8 @@ def test_appending_future_events_does_not_change_earlier_rows(tmp_path: Path) ->
         for k in range(8)
     ]
     more = _tiny_lake(tmp_path / "b", later)
-    replay_session(base, DATE, EngineConfig(), tmp_path / "oa")
-    replay_session(more, DATE, EngineConfig(), tmp_path / "ob")
+    replay_session(ReplayJob(base, DATE, tmp_path / "oa", EngineConfig()))
+    replay_session(ReplayJob(more, DATE, tmp_path / "ob", EngineConfig()))
     a = pl.read_parquet(tmp_path / "oa/gold/levels_signals/date=2025-11-14/part-00000.parquet")
     b = pl.read_parquet(tmp_path / "ob/gold/levels_signals/date=2025-11-14/part-00000.parquet")
     # The base session ends at T0+251ms (last snap T0+500ms); the extra prints start at T0+5s, so
@@ -156,8 +156,8 @@ def test_no_snap_reads_an_event_after_its_time(lake: Path, tmp_path: Path) -> No
         body = store.metadata.encode() + recs.tobytes()
         (short / p.name).write_bytes(zstandard.ZstdCompressor().compress(body))
     ingest(sorted(short.glob("*.dbn.zst")), tmp_path / "lake_short")
-    replay_session(tmp_path / "lake_short", DATE, EngineConfig(), tmp_path / "os")
-    replay_session(lake, DATE, EngineConfig(), tmp_path / "of")
+    replay_session(ReplayJob(tmp_path / "lake_short", DATE, tmp_path / "os", EngineConfig()))
+    replay_session(ReplayJob(lake, DATE, tmp_path / "of", EngineConfig()))
     s = pl.read_parquet(tmp_path / "os/gold/levels_signals/date=2025-11-14/part-00000.parquet")
     full = pl.read_parquet(tmp_path / "of/gold/levels_signals/date=2025-11-14/part-00000.parquet")
     s_cut = s.filter(pl.col("ts_ns") <= cut)

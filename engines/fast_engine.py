@@ -1,14 +1,17 @@
-"""The fast replay engine: merged chunks → one numba call per chunk → Gold batches.
+"""The fast session engine: merged chunks → one numba call per chunk → row blocks.
 
-Same contract as ``replay.run.replay_job.SessionReplay`` (and byte-identical Gold): a snap is scored once
-an event after it has been read, or at the end of the session. Per chunk, the Python side only
-prepares arrays (option-trade mids and implied vols come from the reference functions, which are
-elementwise, so chunking cannot change them) and serves the kernel's requests: grow a buffer,
-re-centre MarketState's price grid, or take a full block of Gold rows.
+Same contract as ``engines.reference_engine.ReferenceEngine`` (and the same rows, so
+byte-identical Gold): a snap is scored once an event after it has been read, or at the end of the
+session. Per chunk, the Python side only prepares arrays (option-trade mids and implied vols come
+from the reference functions, which are elementwise, so chunking cannot change them) and serves
+the kernel's requests: grow a buffer, re-centre MarketState's price grid, or take a full block of
+rows (decoded by ``fast_rows``). The two preparation stages (option mids, option IVs) run ahead of
+the kernel on the driver's threads.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 import numpy as np
@@ -16,20 +19,18 @@ import numpy as np
 from engines import snap_codes as C
 from engines import snap_kernel as K
 from engines.config import EngineConfig, points_to_units
-from engines.events import OptionDefinitions
-from engines.fuel import empty_fuel_state, in_scope, instrument_index, trade_ivs
+from engines.events import EventCounts, MergedChunk, OptionDefinitions
+from engines.fast_rows import FastRowDecoder
+from engines.fuel import empty_fuel_state, grow_fuel_state, in_scope, instrument_index, trade_ivs
 from engines.market_state import N_FIELDS, N_SW, MarketState, quoted_mid_at
-from engines.session_context import PriorSession, SessionContext
+from engines.session_context import SessionContext
+from engines.session_engine import EngineCounters, RowSink, SessionSetup, Stage
 from engines.snap_codes import N_I, N_LI, N_PF, N_PI, N_X, T_SMA0
-from replay.gold.fast_gold import gold_batch, level_types
-from replay.gold.writer import BATCH_ROWS, GoldWriter
-from replay.lake.reader import SessionInputs
-from replay.run.merge import EventCounts, MergedChunk
 
-_MAX_ROWS_PER_SNAP = 1024  # output headroom past BATCH_ROWS (grown on demand)
+_MAX_ROWS_PER_SNAP = 1024  # output headroom past the sink's batch (grown on demand)
 
 
-def _params(cfg: EngineConfig, t0: int, ctx: SessionContext, batch: int) -> tuple:
+def params(cfg: EngineConfig, t0: int, ctx: SessionContext, batch: int) -> tuple:
     """(int64, float64) parameter arrays, indexed by the P_* / Q_* codes."""
     pi = np.zeros(N_PI, dtype=np.int64)
     pf = np.zeros(N_PF, dtype=np.float64)
@@ -106,10 +107,9 @@ def _params(cfg: EngineConfig, t0: int, ctx: SessionContext, batch: int) -> tupl
     return pi, pf
 
 
-def _gamma_order(cfg: EngineConfig, inputs: SessionInputs) -> tuple:
+def gamma_order(cfg: EngineConfig, defs: OptionDefinitions, date: dt.date) -> tuple:
     """In-scope options sorted by (strike, right [call first], id), as fuel.snap_gamma does."""
-    defs = inputs.options
-    sel = np.flatnonzero(in_scope(cfg, defs, inputs.date))
+    sel = np.flatnonzero(in_scope(cfg, defs, date))
     strike = defs.strike[sel].astype(np.int64)
     is_call = defs.is_call[sel].astype(np.bool_)
     order = np.lexsort((defs.instrument_id[sel], np.where(is_call, 0, 1), strike))
@@ -136,10 +136,12 @@ def with_option_mids(
 
     Mids come from the depth stream alone (``quoted_mid_at``), exactly as ``MarketState.mid_at``
     would give them before the chunk, so this runs ahead on the reader thread; so does the event
-    counting (``counts``, read only once the stream is exhausted).
+    counting (``counts``, read only once the stream is exhausted). Definitions a chunk brings
+    (``new_options``) join the universe before its trades are looked up.
     """
     mid, seen = -1, 0
     for chunk in chunks:
+        defs = defs.union(chunk.new_options)
         counts.add(chunk.depth, chunk.trades, chunk.options)
         o = chunk.options
         idx, known = instrument_index(defs, o.instrument_id)
@@ -156,6 +158,7 @@ def with_option_ivs(
     IVs are elementwise (the reference functions), so chunking cannot change them.
     """
     for chunk, (ts, idx, known, mids) in chunks:
+        defs = defs.union(chunk.new_options)
         o = chunk.options
         iv = np.zeros(len(o))
         ok = np.zeros(len(o), dtype=np.bool_)
@@ -167,27 +170,19 @@ def with_option_ivs(
         yield chunk, (ts, kidx, _c(o.size, np.int64), _c(o.side, np.uint8), iv, ok)
 
 
-class FastSessionReplay:
-    """State of one session's fast replay between chunks (the reference is SessionReplay)."""
+class FastEngine:
+    """State of one session's fast replay between chunks (a ``SessionEngine``; the reference is
+    ``ReferenceEngine``)."""
 
-    def __init__(
-        self,
-        cfg: EngineConfig,
-        inputs: SessionInputs,
-        t0: int,
-        prior: PriorSession | None,
-        writer: GoldWriter,
-    ):
+    def __init__(self, cfg: EngineConfig, setup: SessionSetup, sink: RowSink):
         self.cfg = cfg
-        self.inputs = inputs
-        self.t0 = t0
-        self.writer = writer
-        self.market = MarketState.create(cfg, t0)
-        fuel = empty_fuel_state(cfg, inputs.options)
-        self.fz = (fuel.position, fuel.volume, fuel.last_iv, fuel.bad_iv)
-        ctx = SessionContext.create(cfg, inputs.date, prior)
-        self.pi, self.pf = _params(cfg, t0, ctx, BATCH_ROWS)
-        self.kinds, rank = level_types(cfg)
+        self.setup = setup
+        self.sink = sink
+        self.market = MarketState.create(cfg, setup.t0)
+        ctx = SessionContext.create(cfg, setup.date, setup.prior)
+        self.pi, self.pf = params(cfg, setup.t0, ctx, max(1, int(sink.batch_rows)))
+        self.decoder = FastRowDecoder(cfg, setup.date, setup.primary_symbol)
+        rank = self.decoder.rank
         self.st = np.zeros(K.N_ST, dtype=np.int64)
         self.st[K.ST_NSLOTS] = T_SMA0 + len(cfg.sma_periods)
         self.cx = np.zeros(K.N_CX, dtype=np.int64)
@@ -195,23 +190,12 @@ class FastSessionReplay:
         self.closes = np.zeros(max(cfg.sma_periods, default=0) + 1, dtype=np.int64)
         user = sorted({points_to_units(p) for p in cfg.user_levels})
         self.lv = (np.array(user, dtype=np.int64), np.array(cfg.sma_periods, dtype=np.int64))
-        self.gs = _gamma_order(cfg, inputs)
-        n_inst, n_strike = self.gs[0].shape[0], self.gs[4].shape[0]
-        self.gsc = (
-            np.zeros(n_inst),
-            np.zeros(n_strike),
-            np.zeros(n_strike),
-            np.zeros(n_strike),
-            np.zeros(n_strike, dtype=np.int64),
-        )
-        n_round = 2 * cfg.universe_range_units // cfg.round_spacing_units + 2
-        n_uni = int(n_round) + n_strike + len(user) + len(rank) + 4
-        self.uni = (
-            np.zeros(n_uni, dtype=np.int64),
-            np.zeros(n_uni, dtype=np.int64),
-            np.zeros(n_uni, dtype=np.int64),
-            rank,
-        )
+        self._n_user_rank = len(user) + len(rank)
+        self._rank = rank
+        self.options = OptionDefinitions.empty()
+        fuel = empty_fuel_state(cfg, self.options)
+        self._fuel = fuel
+        self._set_options(setup.options)
         n_slots = 256 + int(self.st[K.ST_NSLOTS])
         self.slots = (np.zeros(n_slots, dtype=np.int64), np.zeros(n_slots, dtype=np.int64))
         self.lvs = (np.zeros((n_slots, N_LI), dtype=np.int64), np.zeros((n_slots, 5)))
@@ -223,36 +207,69 @@ class FastSessionReplay:
             np.zeros((1, N_FIELDS), dtype=np.int64),
             np.zeros(N_SW, dtype=np.int64),
         )
-        self._out_cap = BATCH_ROWS + _MAX_ROWS_PER_SNAP
+        self._out_cap = int(self.pi[C.P_BATCH]) + _MAX_ROWS_PER_SNAP
         self.out = (np.zeros((N_I, self._out_cap), dtype=np.int64), np.zeros((N_X, self._out_cap)))
         self.counts = EventCounts()
+
+    def _set_options(self, defs: OptionDefinitions) -> None:
+        """(Re)build every array sized by the option universe; inventories carry over."""
+        new = self.options.union(defs)
+        fuel = grow_fuel_state(self.cfg, self._fuel, self.options, new)
+        self.options, self._fuel = new, fuel
+        self.fz = (fuel.position, fuel.volume, fuel.last_iv, fuel.bad_iv)
+        self.gs = gamma_order(self.cfg, new, self.setup.date)
+        n_inst, n_strike = self.gs[0].shape[0], self.gs[4].shape[0]
+        self.gsc = (
+            np.zeros(n_inst),
+            np.zeros(n_strike),
+            np.zeros(n_strike),
+            np.zeros(n_strike),
+            np.zeros(n_strike, dtype=np.int64),
+        )
+        cfg = self.cfg
+        n_round = 2 * cfg.universe_range_units // cfg.round_spacing_units + 2
+        n_uni = int(n_round) + n_strike + self._n_user_rank + 4
+        self.uni = (
+            np.zeros(n_uni, dtype=np.int64),
+            np.zeros(n_uni, dtype=np.int64),
+            np.zeros(n_uni, dtype=np.int64),
+            self._rank,
+        )
+
+    def stages(self) -> tuple[Stage, ...]:
+        defs = self.options
+        return (
+            lambda chunks: with_option_mids(defs, chunks, self.counts),
+            lambda items: with_option_ivs(self.cfg, defs, items),
+        )
 
     # ------------------------------------------------------------------ counters
     @property
     def next_k(self) -> int:
         return int(self.st[K.ST_K])
 
-    @property
-    def snaps_with_rows(self) -> int:
-        return int(self.st[K.ST_WITH_ROWS])
-
-    @property
-    def stale_book_snaps(self) -> int:
-        return int(self.st[K.ST_STALE])
-
-    @property
-    def unscored_snaps(self) -> int:
-        return int(self.st[K.ST_UNSCORED])
-
-    @property
-    def option_iv_out_of_band(self) -> int:
-        return int(self.fz[3].sum())
+    def counters(self) -> EngineCounters:
+        return EngineCounters(
+            events=dict(self.counts.events),
+            last_event_ts=self.counts.last_event_ts,
+            snaps=self.next_k,
+            snaps_with_rows=int(self.st[K.ST_WITH_ROWS]),
+            sequence_gaps=self.counts.sequence_gaps,
+            stale_book_snaps=int(self.st[K.ST_STALE]),
+            unscored_snaps=int(self.st[K.ST_UNSCORED]),
+            option_iv_out_of_band=int(self.fz[3].sum()),
+            option_universe=len(self.options),
+            market=self.market.counters(),
+        )
 
     # ------------------------------------------------------------------ driving
-    def feed(self, chunk: MergedChunk, opt: tuple) -> None:
-        """Fold a merged chunk (``opt``: its option trades from ``with_option_ivs``), scoring
-        every snap whose time the chunk has passed. The chunk was counted into ``counts`` by
-        ``with_option_mids``."""
+    def feed(self, item: tuple[MergedChunk, tuple]) -> None:
+        """Fold a prepared chunk (the chunk, and its option trades from ``with_option_ivs``),
+        scoring every snap whose time the chunk has passed. The chunk was counted into
+        ``counts`` by ``with_option_mids``."""
+        chunk, opt = item
+        if len(chunk.new_options):
+            self._set_options(chunk.new_options)
         if len(chunk) == 0:
             return
         d, t = chunk.depth, chunk.trades
@@ -272,10 +289,11 @@ class FastSessionReplay:
 
     def finish(self) -> None:
         """Score the remaining snaps through the first T_k at or after the last event."""
+        t0 = self.setup.t0
         last = self.counts.last_event_ts
-        last = last if last is not None else self.t0
+        last = last if last is not None else t0
         snap = self.cfg.snap_ns
-        self.pi[C.P_K_LAST] = max(0, -(-(last - self.t0) // snap), self.next_k)
+        self.pi[C.P_K_LAST] = max(0, -(-(last - t0) // snap), self.next_k)
         z = np.zeros(0, dtype=np.int64)
         zu = np.zeros(0, dtype=np.uint8)
         dep = (z, zu, np.zeros((0, 4, 10), dtype=np.int64))
@@ -335,15 +353,8 @@ class FastSessionReplay:
         if n == 0:
             return
         oi, ox = self.out
-        batch = gold_batch(
-            self.cfg,
-            self.kinds,
-            self.inputs.date,
-            self.inputs.primary_symbol,
-            oi[:, :n].copy(),  # pa.array is zero-copy and the writer keeps batches a while
-            ox[:, :n].copy(),
-        )
-        self.writer.add_batch(batch)
+        # copies: the sink may keep the block while the kernel refills the output arrays
+        self.sink.put(self.decoder.decode(oi[:, :n].copy(), ox[:, :n].copy()))
         self.st[K.ST_NOUT] = 0
 
 

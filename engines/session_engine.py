@@ -1,0 +1,124 @@
+"""The session seam (ARCHITECTURE.md): one interface that offline replay, live mode, the API and
+the executors drive, whichever engine is behind it.
+
+``replay/`` hands an engine merged chunks (``engines.events.MergedChunk``) and receives rows: the
+engine folds every event, scores each snap once an event after it (or the session's end) has been
+seen (SPEC §2.4), and hands whole snaps' rows to its ``RowSink`` as ``RowBlock``s. The session's
+inputs (``SessionSetup``) hold no lake paths, so a live feed builds them as easily as the lake.
+The option universe can grow mid-session (``MergedChunk.new_options``).
+
+Two engines implement it and write the same rows: ``reference`` (``engines/reference_engine.py``,
+the engines level by level in Python: the readable definition and the oracle) and ``fast``
+(``engines/fast_engine.py``, one numba kernel call per chunk, the default).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from engines.config import EngineConfig
+from engines.events import MergedChunk, OptionDefinitions
+from engines.rows import RowBlock
+from engines.session_context import PriorSession
+
+ENGINES = ("fast", "reference")
+
+Stage = Callable[[Iterator[Any]], Iterator[Any]]
+"""A per-chunk preparation step an engine asks the driver to run ahead of ``feed`` (possibly on
+another thread): pure, in order, one item out per item in."""
+
+
+@dataclass(frozen=True)
+class SessionSetup:
+    """What an engine must know of a session before its first event (never where it came from).
+
+    ``t0`` is the first snap time (the first event's ``ts_recv`` rounded up to the snap grid);
+    ``options`` the option universe known at the start; ``prior`` the previous session's
+    high/low/close behind PDH/PDL/PDC (SPEC §5.7), if there is one.
+    """
+
+    date: dt.date
+    primary_id: int
+    primary_symbol: str
+    t0: int
+    options: OptionDefinitions
+    prior: PriorSession | None
+
+
+@dataclass(frozen=True)
+class EngineCounters:
+    """What a finished (or running) session counted: the manifest's event and quality numbers."""
+
+    events: dict[str, int]
+    last_event_ts: int | None
+    snaps: int
+    snaps_with_rows: int
+    sequence_gaps: int
+    stale_book_snaps: int
+    unscored_snaps: int
+    option_iv_out_of_band: int
+    option_universe: int
+    market: dict[str, int]  # MarketState's book and trade counters
+
+
+class RowSink(Protocol):
+    """Receives the rows of whole snaps, in snap order (Gold writer, API collector, live)."""
+
+    batch_rows: int  # an engine may gather up to about this many rows per ``put`` (1: each snap)
+
+    def put(self, block: RowBlock) -> None: ...
+
+
+class SessionEngine(Protocol):
+    """One session's engine state between chunks."""
+
+    cfg: EngineConfig
+    setup: SessionSetup
+
+    def stages(self) -> tuple[Stage, ...]:
+        """Preparation steps the driver runs, in order, between the chunks and ``feed``."""
+        ...
+
+    def feed(self, item: Any) -> None:
+        """Fold one prepared chunk, handing the rows of every snap it completes to the sink."""
+        ...
+
+    def finish(self) -> None:
+        """Score the remaining snaps through the first snap at or after the last event."""
+        ...
+
+    @property
+    def next_k(self) -> int:
+        """Index of the next snap to be scored (= snaps scored so far)."""
+        ...
+
+    def counters(self) -> EngineCounters: ...
+
+
+def create_engine(
+    kind: str, cfg: EngineConfig, setup: SessionSetup, sink: RowSink
+) -> SessionEngine:
+    """The ``fast`` or ``reference`` engine of one session, delivering rows to ``sink``."""
+    if kind == "fast":
+        from engines.fast_engine import FastEngine
+
+        return FastEngine(cfg, setup, sink)
+    if kind == "reference":
+        from engines.reference_engine import ReferenceEngine
+
+        return ReferenceEngine(cfg, setup, sink)
+    raise ValueError(f"unknown engine {kind!r} (expected one of {', '.join(ENGINES)})")
+
+
+def drive_serial(engine: SessionEngine, chunks: Iterator[MergedChunk]) -> None:
+    """Run a session through ``engine`` on this thread (stages inline); the threaded driver in
+    ``replay/run`` does the same with each stage on its own thread."""
+    items: Iterator[Any] = chunks
+    for stage in engine.stages():
+        items = stage(items)
+    for item in items:
+        engine.feed(item)
+    engine.finish()

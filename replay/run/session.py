@@ -1,0 +1,405 @@
+"""One session's inputs, resolved from the lake (SPEC §2.3, §2.4, §5.7): which partitions, which
+primary future, which option universe, which previous session; and the engine's view of them.
+
+``SessionSources`` is where a replay reads from (lake paths, partitions and their sha256 for the
+manifest); ``session_setup`` turns it into the engines' ``SessionSetup``, which holds no paths, so
+live mode builds the same thing from a NATS session message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from engines.events import MergedChunk, OptionDefinitions
+from engines.session_context import PriorSession
+from engines.session_engine import SessionSetup
+from replay.errors import UserError
+from replay.lake.instruments import ES_OUTRIGHT
+from replay.lake.layout import bronze_root, list_dates, partition_file
+from replay.lake.partition_digest import partition_sha256
+from replay.lake.reader import Keyed, iter_depth, iter_option_trades, iter_trades
+from replay.lake.silver import iter_silver_depth, silver_file, silver_stamp
+from replay.run.merge import merged_chunks
+
+
+@dataclass(frozen=True)
+class PartitionInfo:
+    """One input partition as the manifest records it."""
+
+    table: str
+    path: str  # relative to the lake root
+    sha256: str
+    rows: int
+
+
+@dataclass(frozen=True)
+class SessionSources:
+    """Where a replay of one trade date reads from, resolved before the first event."""
+
+    date: dt.date
+    primary_id: int
+    primary_symbol: str
+    depth_path: Path | None
+    trades_path: Path | None
+    options_path: Path | None
+    trades_from_depth: bool  # SPEC §5.11: MBP-10 T records when there is no trades record
+    silver_path: Path | None  # the depth partition's Silver mirror, when its stamp matches
+    options: OptionDefinitions
+    option_trades_without_definition: int
+    partitions: tuple[PartitionInfo, ...]
+
+
+def _existing(lake: Path, table: str, date: dt.date) -> Path | None:
+    p = partition_file(lake, table, date)
+    return p if p.is_file() else None
+
+
+def _volume_by_instrument(path: Path, trades_only: bool) -> dict[int, int]:
+    cols = ["instrument_id", "size"] + (["action"] if trades_only else [])
+    out: dict[int, int] = {}
+    pf = pq.ParquetFile(path, pre_buffer=False)  # pre-buffering caches every range read: RSS grows
+    for b in pf.iter_batches(batch_size=1 << 20, columns=cols):
+        t = pa.Table.from_batches([b])
+        if trades_only:
+            t = t.filter(pc.equal(t.column("action"), "T"))
+        if t.num_rows == 0:
+            continue
+        g = t.group_by("instrument_id").aggregate([("size", "sum")])
+        for iid, s in zip(
+            g.column("instrument_id").to_pylist(), g.column("size_sum").to_pylist(), strict=True
+        ):
+            out[int(iid)] = out.get(int(iid), 0) + int(s)
+    return out
+
+
+def _stat_pair(rg: pq.RowGroupMetaData, i_col: int, s_col: int) -> tuple[int, str] | None:
+    """(id, symbol) when the row group's statistics show a single value of each."""
+    si = rg.column(i_col).statistics
+    ss = rg.column(s_col).statistics
+    if si is None or ss is None or not (si.has_min_max and ss.has_min_max):
+        return None
+    if si.null_count or ss.null_count or si.min != si.max or ss.min != ss.max:
+        return None
+    return int(si.min), str(ss.min)
+
+
+def _symbols(path: Path) -> dict[int, str]:
+    """instrument_id -> its smallest symbol in the partition.
+
+    Row groups whose statistics show one instrument and one symbol (ingest writes statistics for
+    both) are answered from the footer; the others are read, as distinct (id, symbol) pairs from
+    the dictionary-encoded column (a hash of id·2³² + dictionary index, never strings per row).
+    """
+    pf = pq.ParquetFile(path, read_dictionary=["symbol"])
+    md = pf.metadata
+    names = md.schema.to_arrow_schema().names
+    i_col, s_col = names.index("instrument_id"), names.index("symbol")
+    pairs: set[tuple[int, str | None]] = set()
+    unread = []
+    for g in range(md.num_row_groups):
+        pair = _stat_pair(md.row_group(g), i_col, s_col)
+        if pair is None:
+            unread.append(g)
+        else:
+            pairs.add(pair)
+    if unread:
+        t = pf.read_row_groups(unread, columns=["instrument_id", "symbol"])
+        for b in t.to_batches():  # batches keep the two columns aligned (chunks need not)
+            ci, cs = b.column(0), b.column(1)
+            if len(ci):
+                idx = pc.fill_null(pc.cast(cs.indices, pa.int64()), -1)  # -1: null symbol
+                key = pc.add(pc.multiply(pc.cast(ci, pa.int64()), 1 << 32), pc.add(idx, 1))
+                for k in pc.unique(key).to_pylist():
+                    j = (k & 0xFFFFFFFF) - 1
+                    pairs.add((k >> 32, None if j < 0 else cs.dictionary[j].as_py()))
+    out: dict[int, str] = {}
+    for iid, sym in sorted(pairs, key=lambda x: (x[0], x[1] or "")):
+        if sym is not None:
+            out.setdefault(int(iid), sym)
+    return out
+
+
+def _definitions_upto(lake: Path, date: dt.date) -> pa.Table | None:
+    """Every definition on or before ``date``: the latest per instrument wins (by ts_recv)."""
+    parts = [partition_file(lake, "definitions", d) for d in list_dates(lake, "definitions")]
+    parts = [p for p, d in zip(parts, list_dates(lake, "definitions"), strict=True) if d <= date]
+    if not parts:
+        return None
+    cols = [
+        "ts_recv",
+        "src_key",
+        "src_row",
+        "instrument_id",
+        "raw_symbol",
+        "instrument_class",
+        "strike_price",
+        "expiration",
+        "underlying",
+    ]
+    t = pa.concat_tables([pq.read_table(p, columns=cols) for p in parts])
+    order = np.lexsort(
+        [t.column(c).to_numpy() for c in ("src_row", "src_key", "ts_recv", "instrument_id")]
+    )
+    t = t.take(pa.array(order))
+    ids = t.column("instrument_id").to_numpy()
+    last = np.ones(len(ids), dtype=bool)
+    last[:-1] = ids[1:] != ids[:-1]
+    return t.filter(pa.array(last))
+
+
+def resolve_session(lake: Path, date: dt.date, symbol: str | None = None) -> SessionSources:
+    """Find the session's partitions, its primary future and its option universe."""
+    root = bronze_root(lake)
+    if not root.is_dir():
+        raise UserError("no Bronze lake here", path=str(lake), expected="a lake written by ingest")
+    depth = _existing(lake, "futures_mbp10", date)
+    trades = _existing(lake, "futures_trades", date)
+    options = _existing(lake, "option_trades", date)
+    if depth is None and trades is None:
+        have = sorted(
+            {
+                d.isoformat()
+                for t in ("futures_mbp10", "futures_trades")
+                for d in list_dates(lake, t)
+            }
+        )
+        raise UserError(
+            f"no futures data for session {date.isoformat()}",
+            path=str(lake),
+            expected="one of the ingested sessions: " + (", ".join(have) if have else "none yet"),
+        )
+    trades_from_depth = trades is None
+    vol = (
+        _volume_by_instrument(trades, False)
+        if trades is not None
+        else _volume_by_instrument(depth, True)  # type: ignore[arg-type]
+    )
+    syms: dict[int, str] = {}
+    for p in (depth, trades):
+        if p is not None:
+            for k, v in _symbols(p).items():
+                syms.setdefault(k, v)
+    defs = _definitions_upto(lake, date)
+    if defs is not None:
+        for iid, raw in zip(
+            defs.column("instrument_id").to_pylist(),
+            defs.column("raw_symbol").to_pylist(),
+            strict=True,
+        ):
+            syms.setdefault(int(iid), raw)
+    if symbol is not None:
+        ids = [i for i, s in sorted(syms.items()) if s == symbol]
+        if not ids:
+            raise UserError(
+                f"--symbol {symbol} has no data in session {date.isoformat()}",
+                path=str(lake),
+                expected="one of " + ", ".join(sorted(set(syms.values()))),
+            )
+        primary = ids[0]
+    else:
+        candidates = vol or dict.fromkeys(syms, 0)
+        if not candidates:
+            raise UserError(f"session {date.isoformat()} has no ES outright", path=str(lake))
+        primary = sorted(candidates.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+    opt_defs, orphans = _option_universe(defs, options)
+    parts = []
+    for table, p in (
+        ("futures_mbp10", depth),
+        ("futures_trades", trades),
+        ("option_trades", options),
+    ):
+        if p is not None:
+            parts.append(
+                PartitionInfo(
+                    table,
+                    str(p.relative_to(lake)),
+                    partition_sha256(p),
+                    pq.ParquetFile(p).metadata.num_rows,
+                )
+            )
+    for d in list_dates(lake, "definitions"):
+        if d <= date:
+            p = partition_file(lake, "definitions", d)
+            parts.append(
+                PartitionInfo(
+                    "definitions",
+                    str(p.relative_to(lake)),
+                    partition_sha256(p),
+                    pq.ParquetFile(p).metadata.num_rows,
+                )
+            )
+    silver = silver_file(lake, date)
+    depth_sha = next((p.sha256 for p in parts if p.table == "futures_mbp10"), None)
+    use_silver = depth_sha is not None and silver.is_file() and silver_stamp(silver) == depth_sha
+    return SessionSources(
+        date=date,
+        primary_id=int(primary),
+        primary_symbol=syms.get(primary, str(primary)),
+        depth_path=depth,
+        trades_path=trades,
+        options_path=options,
+        trades_from_depth=trades_from_depth,
+        silver_path=silver if use_silver else None,
+        options=opt_defs,
+        option_trades_without_definition=orphans,
+        partitions=tuple(parts),
+    )
+
+
+def _option_universe(defs: pa.Table | None, options: Path | None) -> tuple[OptionDefinitions, int]:
+    """C/P definitions on the ES family, sorted by instrument_id; count trades without one."""
+    empty = OptionDefinitions(
+        np.zeros(0, np.int64), np.zeros(0, bool), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    )
+    if defs is None:
+        opt = empty
+    else:
+        cls = defs.column("instrument_class").to_pylist()
+        und = defs.column("underlying").to_pylist()
+        keep = [
+            i
+            for i, (c, u) in enumerate(zip(cls, und, strict=True))
+            if c in ("C", "P") and bool(ES_OUTRIGHT.match(u or ""))
+        ]
+        t = defs.take(pa.array(keep, type=pa.int64()))
+        ids = t.column("instrument_id").to_numpy().astype(np.int64)
+        order = np.argsort(ids, kind="stable")
+        opt = OptionDefinitions(
+            instrument_id=ids[order],
+            is_call=np.asarray([c == "C" for c in t.column("instrument_class").to_pylist()])[order],
+            strike=t.column("strike_price").to_numpy().astype(np.int64)[order],
+            expiration=t.column("expiration").to_numpy().astype(np.int64)[order],
+        )
+    orphans = 0
+    if options is not None:
+        ids = pq.read_table(options, columns=["instrument_id"]).column(0).to_numpy()
+        orphans = int(np.count_nonzero(~np.isin(ids.astype(np.int64), opt.instrument_id)))
+    return opt, orphans
+
+
+def iter_session_depth(inputs: SessionSources, use_silver: bool = True) -> Iterator[Keyed]:
+    """The primary future's MBP-10 records: from Silver when it mirrors the partition, else Bronze.
+
+    Both give the same DepthBatches (tested), so the choice never changes Gold.
+    """
+    if use_silver and inputs.silver_path is not None:
+        assert inputs.depth_path is not None
+        silver, bronze, iid = inputs.silver_path, inputs.depth_path, inputs.primary_id
+        for ts, seq, sk, sr, batch in iter_silver_depth(silver, bronze, iid):
+            yield Keyed(ts, seq, sk, sr, batch)
+    elif inputs.depth_path is not None:
+        yield from iter_depth(inputs.depth_path, inputs.primary_id)
+
+
+def prior_session(lake: Path, date: dt.date) -> PriorSession | None:
+    """PDH/PDL/PDC: the previous session's primary future (largest volume) high, low, last."""
+    dates = [d for d in list_dates(lake, "futures_trades") if d < date]
+    if not dates:
+        return None
+    p = partition_file(lake, "futures_trades", dates[-1])
+    t = pq.read_table(p, columns=["instrument_id", "price", "size"])
+    ids = t.column("instrument_id").to_numpy().astype(np.int64)
+    if ids.shape[0] == 0:
+        return None
+    sizes = t.column("size").to_numpy().astype(np.int64)
+    uniq = np.unique(ids)
+    vols = [int(sizes[ids == u].sum()) for u in uniq.tolist()]
+    best = sorted(zip(uniq.tolist(), vols, strict=True), key=lambda kv: (-kv[1], kv[0]))[0][0]
+    px = t.column("price").to_numpy().astype(np.int64)[ids == best]
+    return PriorSession(high=int(px.max()), low=int(px.min()), close=int(px[-1]))
+
+
+def _peek(it: Iterator[Keyed]) -> tuple[int | None, Iterator[Keyed]]:
+    first = next(it, None)
+    if first is None:
+        return None, iter(())
+    return int(first.ts[0]), itertools.chain([first], it)
+
+
+def _max_ts(path: Path | None) -> int | None:
+    """Largest ts_recv in a partition, from the row-group statistics Bronze always writes."""
+    if path is None:
+        return None
+    md = pq.ParquetFile(path).metadata
+    col = md.schema.to_arrow_schema().get_field_index("ts_recv")
+    out = None
+    for g in range(md.num_row_groups):
+        st = md.row_group(g).column(col).statistics
+        if st is not None and st.has_min_max:
+            out = st.max if out is None else max(out, st.max)
+    return out
+
+
+@dataclass
+class OpenSession:
+    """A resolved session ready to replay: the engines' setup and its merged chunks."""
+
+    sources: SessionSources
+    setup: SessionSetup
+    chunks: Iterator[MergedChunk]
+    total_snaps: int  # estimated from the partitions' footers (progress only)
+    depth_source: str  # "silver" or "bronze"
+
+
+def open_session(
+    lake: Path,
+    date: dt.date,
+    snap_ns: int,
+    *,
+    symbol: str | None = None,
+    use_silver: bool = True,
+    chunk_events: int | None = None,
+) -> OpenSession:
+    """Resolve a session, open its streams and merge them (nothing is read past the first batch
+    of each stream until the chunks are consumed)."""
+    src = resolve_session(lake, date, symbol)
+    depth_it = iter_session_depth(src, use_silver)
+    depth_source = "silver" if use_silver and src.silver_path is not None else "bronze"
+    trades_src = src.trades_path or src.depth_path
+    trades_it = (
+        iter_trades(trades_src, src.primary_id, src.trades_from_depth)
+        if trades_src is not None
+        else iter(())
+    )
+    opt_it = (
+        iter_option_trades(src.options_path, src.options)
+        if src.options_path is not None and len(src.options)
+        else iter(())
+    )
+    d0, depth_it = _peek(depth_it)
+    t0_trade, trades_it = _peek(trades_it)
+    firsts = [x for x in (d0, t0_trade) if x is not None]
+    if not firsts:
+        raise UserError(
+            f"session {date.isoformat()} has no events of {src.primary_symbol}", path=str(lake)
+        )
+    t0 = -(-min(firsts) // snap_ns) * snap_ns
+    last_est = max(
+        x
+        for x in (_max_ts(src.depth_path), _max_ts(src.trades_path), _max_ts(src.options_path), t0)
+        if x is not None
+    )
+    setup = SessionSetup(
+        date=date,
+        primary_id=src.primary_id,
+        primary_symbol=src.primary_symbol,
+        t0=t0,
+        options=src.options,
+        prior=prior_session(lake, date),
+    )
+    return OpenSession(
+        sources=src,
+        setup=setup,
+        chunks=merged_chunks(depth_it, trades_it, opt_it, chunk_events),
+        total_snaps=(last_est - t0 + snap_ns - 1) // snap_ns + 1,
+        depth_source=depth_source,
+    )
