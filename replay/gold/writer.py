@@ -51,9 +51,8 @@ def _snap_end(batches: list[pa.RecordBatch], row: int) -> int:
 class GoldWriter:
     """Streams the RowBlocks of one session into its Gold file (a ``RowSink``)."""
 
-    batch_rows = BATCH_ROWS  # engines may gather this many rows before handing them over
-
     def __init__(self, final: Path):
+        self.batch_rows = BATCH_ROWS  # engines may gather this many rows before handing them over
         self.final = final
         self.tmp = temp_path_for(final, "writing")
         final.parent.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-import replay.run.replay_job as driver
+import engines.reference_engine as driver
 from engines.config import EngineConfig
 from replay.cli import app
 from replay.gold.payload import encode_payload, snap_payload
