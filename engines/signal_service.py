@@ -264,7 +264,7 @@ def _score_level(
         level_kind=universe.kind[i],
         level_px=level_px,
         direction=bar.direction,
-        distance_pts=(spot - level_px) / PRICE_SCALE,
+        distance_pts=distance_units / PRICE_SCALE,  # |spot − L|: the side is in direction
         barrier_state=bar.state,
         delta_liq=bar.delta_liq,
         delta_liq_smooth=ewma_value(sm.delta_liq),

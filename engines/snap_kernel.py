@@ -433,7 +433,7 @@ def _score_level(pi, pf, env, lvs, slots, st, i, row):  # type: ignore[no-untype
     s = _slot(slots, st, lv_i, typ, px)
     oi[I_LTYPE, row] = typ
     oi[I_LPX, row] = px
-    ox[X_DIST, row] = (spot - px) / PRICE_SCALE
+    ox[X_DIST, row] = abs(spot - px) / PRICE_SCALE  # |spot − L|: the side is in direction
     bstate, delta, ratio, bconf = barrier(pi, pf, ms, books, px, spot, qlo, qhi, qout, oi, ox, row)
     brk = DOWN if spot > px else UP
     volume, imb, swdir, tconf = tape(pi, ms, sw, px, brk, t, qlo, qhi, qout, swout, oi, ox, row)

