@@ -1,0 +1,68 @@
+"""The API takes what users hold, and every user-facing error leaves through the one hierarchy
+with its exit code and one paragraph (no traceback)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from engines.config import EngineConfig
+from replay import api
+from replay.cli import app
+from replay.errors import BadConfig, CheckFailed, InternalError, LevelReplayError, UserError
+from replay.run.config import load_config
+from tests.replay.run.test_replay_determinism import _tiny_lake
+
+runner = CliRunner()
+
+
+def test_every_error_kind_knows_its_exit_code() -> None:
+    assert issubclass(BadConfig, UserError) and issubclass(UserError, LevelReplayError)
+    codes = {e.exit_code for e in (UserError("x"), BadConfig("x"))}
+    assert codes == {2} and CheckFailed("x").exit_code == 1 and InternalError("x").exit_code == 3
+
+
+def test_config_from_a_path_toml_text_an_object_or_nothing(tmp_path: Path) -> None:
+    toml = "[engine]\nbreak_enter = 70.0\n"
+    (tmp_path / "c.toml").write_text(toml)
+    want = EngineConfig(break_enter=70.0)
+    assert load_config(tmp_path / "c.toml") == want
+    assert load_config(str(tmp_path / "c.toml")) == want
+    assert load_config(toml) == want
+    assert load_config(want) is want and load_config(None) == EngineConfig()
+    with pytest.raises(BadConfig, match="break_enter"):
+        load_config("[engine]\nbreak_enter = 170\n")  # out of 0..100
+    (tmp_path / "bad.toml").write_bytes(b"[engine]\nbreak_enter = \xff\n")
+    with pytest.raises(BadConfig, match="not UTF-8"):
+        load_config(tmp_path / "bad.toml")
+    with pytest.raises(BadConfig, match="cannot be read"):
+        load_config(tmp_path / "missing.toml")
+
+
+def test_cli_errors_are_one_paragraph_with_their_exit_code(tmp_path: Path) -> None:
+    res = runner.invoke(
+        app, ["ingest", str(tmp_path), "--lake", str(tmp_path), "--chunk-rows", "0"]
+    )
+    assert res.exit_code == 2 and "--chunk-rows 0" in res.output and "at least 1" in res.output
+    (tmp_path / "bad.toml").write_bytes(b"\xff\xfe")
+    res = runner.invoke(app, ["config", "show", "--config", str(tmp_path / "bad.toml")])
+    assert res.exit_code == 2 and "not UTF-8" in res.output
+    res = runner.invoke(app, ["replay", "--lake", str(tmp_path), "--date", "2025-13-01"])
+    assert res.exit_code == 2 and "YYYY-MM-DD" in res.output
+    for r in (res,):
+        assert "Traceback" not in r.output
+
+
+def test_api_replays_in_memory_or_to_disk_with_any_config_form(tmp_path: Path) -> None:
+    lake = _tiny_lake(tmp_path)
+    toml = "[engine]\nbreak_enter = 70.0\n"
+    (tmp_path / "c.toml").write_text(toml)
+    mem = api.replay_session(lake, "2025-11-14", toml)
+    disk = api.replay_session(lake, "2025-11-14", tmp_path / "c.toml", out=tmp_path / "out")
+    obj = api.replay_session(lake, "2025-11-14", EngineConfig(break_enter=70.0))
+    assert mem.height > 0 and mem.equals(disk) and mem.equals(obj)
+    assert mem.equals(api.read_gold(tmp_path / "out", date="2025-11-14"))
+    payloads = list(api.payloads_from_gold(mem.to_dicts()))
+    assert len(payloads) == mem["snap_index"].n_unique()
