@@ -66,3 +66,19 @@ def test_api_replays_in_memory_or_to_disk_with_any_config_form(tmp_path: Path) -
     assert mem.equals(api.read_gold(tmp_path / "out", date="2025-11-14"))
     payloads = list(api.payloads_from_gold(mem.to_dicts()))
     assert len(payloads) == mem["snap_index"].n_unique()
+
+
+def test_a_replay_job_is_a_picklable_value(tmp_path: Path) -> None:
+    """What a process pool or a Dask worker receives is the job itself, equal after the trip."""
+    import datetime as dt
+    import pickle
+
+    from replay.run.replay_job import ReplayJob
+
+    job = ReplayJob(tmp_path, dt.date(2025, 11, 14), tmp_path / "o", EngineConfig(hold_s=2.0))
+    back = pickle.loads(pickle.dumps(job))
+    assert back == job and hash(back) == hash(job)
+    with pytest.raises(UserError, match="chunk-events"):
+        ReplayJob(tmp_path, dt.date(2025, 11, 14), tmp_path, chunk_events=0)
+    with pytest.raises(UserError, match="engine"):
+        ReplayJob(tmp_path, dt.date(2025, 11, 14), tmp_path, engine="turbo")
