@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from engines.config import EngineConfig
-from engines.events import MergedChunk, OptionDefinitions
+from engines.events import OptionDefinitions
 from engines.rows import RowBlock
 from engines.session_context import PriorSession
 
@@ -111,14 +111,3 @@ def create_engine(
 
         return ReferenceEngine(cfg, setup, sink)
     raise ValueError(f"unknown engine {kind!r} (expected one of {', '.join(ENGINES)})")
-
-
-def drive_serial(engine: SessionEngine, chunks: Iterator[MergedChunk]) -> None:
-    """Run a session through ``engine`` on this thread (stages inline); the threaded driver in
-    ``replay/run`` does the same with each stage on its own thread."""
-    items: Iterator[Any] = chunks
-    for stage in engine.stages():
-        items = stage(items)
-    for item in items:
-        engine.feed(item)
-    engine.finish()
