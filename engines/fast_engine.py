@@ -24,7 +24,14 @@ from engines.fast_rows import FastRowDecoder
 from engines.fuel import empty_fuel_state, grow_fuel_state, in_scope, instrument_index, trade_ivs
 from engines.market_state import N_FIELDS, N_SW, MarketState, quoted_mid_at
 from engines.session_context import SessionContext
-from engines.session_engine import EngineCounters, RowSink, SessionSetup, Stage
+from engines.session_engine import (
+    EngineCounters,
+    RowSink,
+    SessionSetup,
+    Stage,
+    closed_snap,
+    last_snap,
+)
 from engines.snap_codes import N_I, N_LI, N_PF, N_PI, N_X, T_SMA0
 
 _MAX_ROWS_PER_SNAP = 1024  # output headroom past the sink's batch (grown on demand)
@@ -287,20 +294,26 @@ class FastEngine:
         self.st[[K.ST_PD, K.ST_PT, K.ST_PO]] = 0
         self._drive(dep, trd, opt, final=False)
 
+    def close(self, watermark_ns: int) -> None:
+        """Score every snap a watermark completes (no event ``<= watermark_ns`` follows)."""
+        self._score_through(closed_snap(self.setup, self.cfg.snap_ns, watermark_ns))
+
     def finish(self) -> None:
         """Score the remaining snaps through the first T_k at or after the last event."""
-        t0 = self.setup.t0
-        last = self.counts.last_event_ts
-        last = last if last is not None else t0
-        snap = self.cfg.snap_ns
-        self.pi[C.P_K_LAST] = max(0, -(-(last - t0) // snap), self.next_k)
+        self._score_through(last_snap(self.setup, self.cfg.snap_ns, self.counts.last_event_ts))
+        self._flush()
+
+    def _score_through(self, k_last: int) -> None:
+        """The kernel's final mode: score snaps through ``k_last``, folding nothing."""
+        if k_last < self.next_k:
+            return
+        self.pi[C.P_K_LAST] = k_last
         z = np.zeros(0, dtype=np.int64)
         zu = np.zeros(0, dtype=np.uint8)
         dep = (z, zu, np.zeros((0, 4, 10), dtype=np.int64))
         trd = (z, z, z, zu)
         opt = (z, z, z, zu, np.zeros(0), np.zeros(0, dtype=np.bool_))
         self._drive(dep, trd, opt, final=True)
-        self._flush()
 
     def _drive(self, dep: tuple, trd: tuple, opt: tuple, *, final: bool) -> None:
         self.pi[C.P_FINAL] = 1 if final else 0

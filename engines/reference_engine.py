@@ -24,7 +24,14 @@ from engines.fuel import empty_fuel_state, fold_option_trades, grow_fuel_state, 
 from engines.market_state import MarketState
 from engines.rows import LevelRowBlocks
 from engines.session_context import SessionContext, fold_trades
-from engines.session_engine import EngineCounters, RowSink, SessionSetup, Stage
+from engines.session_engine import (
+    EngineCounters,
+    RowSink,
+    SessionSetup,
+    Stage,
+    closed_snap,
+    last_snap,
+)
 from engines.signal_service import ServiceState, SnapInputs, score_snap
 
 
@@ -99,6 +106,10 @@ class ReferenceEngine:
                 self.sink.put(self._rows.take())
         self.next_k += 1
 
+    def _score_through(self, k_last: int) -> None:
+        while self.next_k <= k_last:
+            self._score()
+
     def feed(self, item: MergedChunk) -> None:
         """Fold a merged chunk, scoring every snap whose time the chunk has passed."""
         if len(item.new_options):
@@ -119,12 +130,12 @@ class ReferenceEngine:
                 return
             self._score()  # an event after T has arrived: snap k is complete
 
+    def close(self, watermark_ns: int) -> None:
+        """Score every snap a watermark completes (no event ``<= watermark_ns`` follows)."""
+        self._score_through(closed_snap(self.setup, self.cfg.snap_ns, watermark_ns))
+
     def finish(self) -> None:
         """Score the remaining snaps through the first T_k at or after the last event."""
-        last = self.counts.last_event_ts
-        last = last if last is not None else self.setup.t0
-        while self.next_t < last:
-            self._score()
-        self._score()
+        self._score_through(last_snap(self.setup, self.cfg.snap_ns, self.counts.last_event_ts))
         if len(self._rows):
             self.sink.put(self._rows.take())

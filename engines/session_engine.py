@@ -86,6 +86,11 @@ class SessionEngine(Protocol):
         """Fold one prepared chunk, handing the rows of every snap it completes to the sink."""
         ...
 
+    def close(self, watermark_ns: int) -> None:
+        """Score every snap with ``T_k <= watermark_ns``: the caller promises that no event with
+        ``ts_recv <= watermark_ns`` follows (a live watermark, SPEC §6). Never changes a row."""
+        ...
+
     def finish(self) -> None:
         """Score the remaining snaps through the first snap at or after the last event."""
         ...
@@ -96,6 +101,18 @@ class SessionEngine(Protocol):
         ...
 
     def counters(self) -> EngineCounters: ...
+
+
+def last_snap(setup: SessionSetup, snap_ns: int, last_event_ts: int | None) -> int:
+    """Index of the session's last snap: the first ``T_k`` at or after its last event (SPEC
+    §2.4); snap 0 when there was no event."""
+    last = setup.t0 if last_event_ts is None else last_event_ts
+    return max(0, -(-(last - setup.t0) // snap_ns))
+
+
+def closed_snap(setup: SessionSetup, snap_ns: int, watermark_ns: int) -> int:
+    """Index of the last snap a watermark completes (``T_k <= watermark_ns``; -1 for none)."""
+    return (watermark_ns - setup.t0) // snap_ns
 
 
 def create_engine(

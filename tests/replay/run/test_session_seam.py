@@ -16,7 +16,7 @@ import pytest
 import replay.gold.writer as gw
 from engines.config import EngineConfig
 from engines.events import MergedChunk, OptionDefinitions
-from engines.session_engine import SessionSetup, create_engine
+from engines.session_engine import SessionSetup, closed_snap, create_engine, last_snap
 from replay.gold.writer import GoldWriter
 from replay.lake.ingest import ingest
 from replay.run.drive import drive
@@ -156,3 +156,43 @@ def test_options_arriving_mid_session_give_the_same_rows_in_both_engines(
     s = GoldWriter(tmp_path / "n.parquet")
     assert _drive(lake, "fast", s, **kw) == len(full)  # type: ignore[arg-type]
     s.abort()
+
+
+def test_snap_indices_of_a_watermark_and_of_the_session_end() -> None:
+    setup = SessionSetup(DATE, 1, "ESZ5", 1000, OptionDefinitions.empty(), None)
+    # T_k = 1000 + 250 k: a watermark at 1249 completes snap 0 only, at 1250 snaps 0 and 1
+    assert [closed_snap(setup, 250, w) for w in (999, 1000, 1249, 1250)] == [-1, 0, 0, 1]
+    # the last snap is the first T_k at or after the last event: 1001 -> T_1 = 1250
+    assert [last_snap(setup, 250, x) for x in (None, 1000, 1001, 1250, 1251)] == [0, 0, 1, 1, 2]
+
+
+def _first_ts(c: MergedChunk) -> int:
+    return min(int(b.ts_recv[0]) for b in (c.depth, c.trades, c.options) if len(b))
+
+
+@pytest.mark.parametrize("engine", ["fast", "reference"])
+def test_watermarks_close_snaps_early_and_never_change_a_row(
+    lake: Path, tmp_path: Path, engine: str
+) -> None:
+    """Live mode's clock: after each chunk a watermark just before the next chunk's first event
+    (the most a publisher can promise) closes every snap up to it. The Gold is the same file."""
+    base = _write(lake, tmp_path / "base.parquet", engine, chunk_events=3000)
+    s = open_session(lake, DATE, CFG.snap_ns, chunk_events=3000)
+    chunks = list(s.chunks)
+    w = GoldWriter(tmp_path / "wm.parquet")
+    eng = create_engine(engine, CFG, s.setup, w)
+    items: Iterator = iter(chunks)
+    for stage in eng.stages():
+        items = stage(items)
+    closed = 0
+    for i, item in enumerate(items):
+        eng.feed(item)
+        if i + 1 < len(chunks):
+            mark = _first_ts(chunks[i + 1]) - 1
+            before = eng.next_k
+            eng.close(mark)
+            assert eng.next_k == max(before, closed_snap(s.setup, CFG.snap_ns, mark) + 1)
+            closed += eng.next_k > before  # the snap waiting for an event was closed early
+    eng.close(s.setup.t0 - 1)  # a stale watermark closes nothing
+    eng.finish()
+    assert closed > 20 and w.commit().read_bytes() == base
