@@ -175,9 +175,10 @@ def test_watermarks_close_snaps_early_and_never_change_a_row(
     lake: Path, tmp_path: Path, engine: str
 ) -> None:
     """Live mode's clock: after each chunk a watermark just before the next chunk's first event
-    (the most a publisher can promise) closes every snap up to it. The Gold is the same file."""
-    base = _write(lake, tmp_path / "base.parquet", engine, chunk_events=3000)
-    s = open_session(lake, DATE, CFG.snap_ns, chunk_events=3000)
+    (the most a publisher can promise; chunks of 40 events, so many fall at quiet moments)
+    closes every snap up to it. The Gold is the same file."""
+    base = _write(lake, tmp_path / "base.parquet", engine, chunk_events=40)
+    s = open_session(lake, DATE, CFG.snap_ns, chunk_events=40)
     chunks = list(s.chunks)
     w = GoldWriter(tmp_path / "wm.parquet")
     eng = create_engine(engine, CFG, s.setup, w)
