@@ -24,14 +24,7 @@ from engines.fast_rows import FastRowDecoder
 from engines.fuel import empty_fuel_state, grow_fuel_state, in_scope, instrument_index, trade_ivs
 from engines.market_state import N_FIELDS, N_SW, MarketState, quoted_mid_at
 from engines.session_context import SessionContext
-from engines.session_engine import (
-    EngineCounters,
-    RowSink,
-    SessionSetup,
-    Stage,
-    closed_snap,
-    last_snap,
-)
+from engines.session_engine import EngineCounters, RowSink, SessionSetup, SnapClock, Stage
 from engines.snap_codes import N_I, N_LI, N_PF, N_PI, N_X, T_SMA0
 
 _MAX_ROWS_PER_SNAP = 1024  # output headroom past the sink's batch (grown on demand)
@@ -177,7 +170,7 @@ def with_option_ivs(
         yield chunk, (ts, kidx, _c(o.size, np.int64), _c(o.side, np.uint8), iv, ok)
 
 
-class FastEngine:
+class FastEngine(SnapClock):
     """State of one session's fast replay between chunks (a ``SessionEngine``; the reference is
     ``ReferenceEngine``)."""
 
@@ -294,15 +287,6 @@ class FastEngine:
         self.st[[K.ST_PD, K.ST_PT, K.ST_PO]] = 0
         self._drive(dep, trd, opt, final=False)
 
-    def close(self, watermark_ns: int) -> None:
-        """Score every snap a watermark completes (no event ``<= watermark_ns`` follows)."""
-        self._score_through(closed_snap(self.setup, self.cfg.snap_ns, watermark_ns))
-
-    def finish(self) -> None:
-        """Score the remaining snaps through the first T_k at or after the last event."""
-        self._score_through(last_snap(self.setup, self.cfg.snap_ns, self.counts.last_event_ts))
-        self._flush()
-
     def _score_through(self, k_last: int) -> None:
         """The kernel's final mode: score snaps through ``k_last``, folding nothing."""
         if k_last < self.next_k:
@@ -360,6 +344,9 @@ class FastEngine:
             self.out = tuple(_grow(a.T).T.copy() for a in self.out)  # type: ignore[assignment]
         else:
             raise RuntimeError(f"fast replay kernel failed (status {status}, {self.st.tolist()})")
+
+    def _deliver(self) -> None:
+        self._flush()
 
     def _flush(self) -> None:
         n = int(self.st[K.ST_NOUT])

@@ -24,18 +24,11 @@ from engines.fuel import empty_fuel_state, fold_option_trades, grow_fuel_state, 
 from engines.market_state import MarketState
 from engines.rows import LevelRowBlocks
 from engines.session_context import SessionContext, fold_trades
-from engines.session_engine import (
-    EngineCounters,
-    RowSink,
-    SessionSetup,
-    Stage,
-    closed_snap,
-    last_snap,
-)
+from engines.session_engine import EngineCounters, RowSink, SessionSetup, SnapClock, Stage
 from engines.signal_service import ServiceState, SnapInputs, score_snap
 
 
-class ReferenceEngine:
+class ReferenceEngine(SnapClock):
     """State of one session's reference replay between chunks (a ``SessionEngine``)."""
 
     def __init__(self, cfg: EngineConfig, setup: SessionSetup, sink: RowSink):
@@ -130,12 +123,6 @@ class ReferenceEngine:
                 return
             self._score()  # an event after T has arrived: snap k is complete
 
-    def close(self, watermark_ns: int) -> None:
-        """Score every snap a watermark completes (no event ``<= watermark_ns`` follows)."""
-        self._score_through(closed_snap(self.setup, self.cfg.snap_ns, watermark_ns))
-
-    def finish(self) -> None:
-        """Score the remaining snaps through the first T_k at or after the last event."""
-        self._score_through(last_snap(self.setup, self.cfg.snap_ns, self.counts.last_event_ts))
+    def _deliver(self) -> None:
         if len(self._rows):
             self.sink.put(self._rows.take())

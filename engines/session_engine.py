@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from engines.config import EngineConfig
-from engines.events import OptionDefinitions
+from engines.events import EventCounts, OptionDefinitions
 from engines.rows import RowBlock
 from engines.session_context import PriorSession
 
@@ -113,6 +113,32 @@ def last_snap(setup: SessionSetup, snap_ns: int, last_event_ts: int | None) -> i
 def closed_snap(setup: SessionSetup, snap_ns: int, watermark_ns: int) -> int:
     """Index of the last snap a watermark completes (``T_k <= watermark_ns``; -1 for none)."""
     return (watermark_ns - setup.t0) // snap_ns
+
+
+class SnapClock:
+    """When snaps close, shared by both engines: a watermark closes every snap it completes, the
+    session's end closes through its last snap (SPEC §2.4, §6). An engine supplies
+    ``_score_through(k)`` (score snaps up to k, folding nothing) and ``_deliver()`` (hand any
+    rows it still holds to the sink)."""
+
+    cfg: EngineConfig
+    setup: SessionSetup
+    counts: EventCounts
+
+    def close(self, watermark_ns: int) -> None:
+        """Score every snap with ``T_k <= watermark_ns`` (no event at or before it follows)."""
+        self._score_through(closed_snap(self.setup, self.cfg.snap_ns, watermark_ns))
+
+    def finish(self) -> None:
+        """Score the remaining snaps through the first T_k at or after the last event."""
+        self._score_through(last_snap(self.setup, self.cfg.snap_ns, self.counts.last_event_ts))
+        self._deliver()
+
+    def _score_through(self, k_last: int) -> None:
+        raise NotImplementedError
+
+    def _deliver(self) -> None:
+        raise NotImplementedError
 
 
 def create_engine(
