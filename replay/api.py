@@ -15,8 +15,8 @@ from pathlib import Path
 
 import polars as pl
 
+from replay.gold.layout import gold_file
 from replay.gold.payload import PriceConverter, payloads_from_gold
-from replay.gold.writer import gold_file
 from replay.run.config import ConfigSource, load_config
 from replay.run.replay_job import ReplayJob, ReplayResult, replay_rows
 from replay.run.replay_job import replay_session as _replay

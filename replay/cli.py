@@ -198,13 +198,14 @@ def verify(
     ],
     b: Annotated[Path, typer.Argument(help="second Gold run")],
 ) -> None:
-    """Compare two Gold runs; exit 1 naming the first difference."""
+    """Compare two Gold runs: exit 0 identical, 1 Gold drift or provenance only (each named),
+    2 when A or B is not a complete Gold run."""
     from replay.gold.verify import compare
 
     diffs = compare(a, b)
     if diffs:
-        raise CheckFailed("\n".join(f"DIFFERENT: {d}" for d in diffs))
-    typer.echo(f"identical: {a} == {b}")
+        raise CheckFailed("DIFFERENT\n" + "\n".join(str(d) for d in diffs))
+    typer.echo(f"identical: {a} == {b} (Gold bytes and manifests' deterministic parts)")
 
 
 @app.command()

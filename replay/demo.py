@@ -59,6 +59,7 @@ def run_demo(sample_dir: Path = SAMPLE_DIR, demo_dir: Path = DEMO_DIR) -> None:
         runs = []
         for name, chunk in (("run-a", None), ("run-b", 997)):
             out = demo_dir / name
+            shutil.rmtree(out, ignore_errors=True)  # a fresh run: nothing left from older layouts
             if name == "run-b" and build_silver(lake, date) is not None:
                 typer.echo(f"silver {day}: MBP-10 book changes → {silver_file(lake, date)}")
             res = replay_session(ReplayJob(lake, date, out, cfg, chunk_events=chunk, force=True))

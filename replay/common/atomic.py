@@ -26,9 +26,11 @@ def fsync_file(path: Path) -> None:
         os.close(fd)
 
 
-def temp_path_for(final: Path, tag: str) -> Path:
-    """A hidden sibling of ``final`` (same filesystem, so the rename is atomic)."""
-    return final.with_name(f".{final.name}.tmp-{tag}")
+def temp_path_for(final: Path, tag: str, staging: Path | None = None) -> Path:
+    """A hidden sibling of ``final``, or a file in ``staging`` (which must be on the same
+    filesystem, so the rename is atomic); its name is unique to this process."""
+    name = f".{final.parent.name}.{final.name}.tmp-{tag}-{os.getpid()}"
+    return (staging or final.parent) / name
 
 
 def commit(temp: Path, final: Path) -> None:
@@ -39,9 +41,12 @@ def commit(temp: Path, final: Path) -> None:
     fsync_dir(final.parent)
 
 
-def write_bytes_atomic(final: Path, data: bytes, tag: str = "w") -> None:
+def write_bytes_atomic(
+    final: Path, data: bytes, tag: str = "w", staging: Path | None = None
+) -> None:
     final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_path_for(final, tag)
+    tmp = temp_path_for(final, tag, staging)
+    tmp.parent.mkdir(parents=True, exist_ok=True)
     with tmp.open("wb") as f:
         f.write(data)
     commit(tmp, final)

@@ -25,6 +25,9 @@ from replay.run.session import SessionSources
 
 TOOL = "levelreplay"
 LIBRARIES = ("numpy", "pyarrow", "polars", "numba", "databento", "databento-dbn", "tzdata")
+OUTPUT_LIBRARIES = ("numba", "numpy", "pyarrow")
+"""The libraries that shape Gold bytes (pyarrow's version is in every Parquet footer): their
+versions are part of the ``deterministic`` manifest, the others only of ``run``."""
 
 
 def canonical_json(obj: Any) -> bytes:
@@ -47,9 +50,9 @@ def tool_version() -> str:
         return "0+unknown"
 
 
-def library_versions() -> dict[str, str]:
+def library_versions(libs: tuple[str, ...] = LIBRARIES) -> dict[str, str]:
     out = {"python": platform.python_version()}
-    for lib in LIBRARIES:
+    for lib in libs:
         try:
             out[lib] = importlib.metadata.version(lib)
         except importlib.metadata.PackageNotFoundError:
@@ -64,20 +67,33 @@ def build_manifest(deterministic: dict[str, Any], run: dict[str, Any]) -> dict[s
     return {"deterministic": det, "run": run}
 
 
-def run_info(started_utc: str, duration_s: float, chunk_events: int | None, workers: int) -> dict:
+def outputs_digest(outputs: dict[str, str]) -> str:
+    """The identity of the Gold bytes alone: sha256 over the output files' sha256 (hex, one per
+    line) in path order. Equal Gold gives an equal digest whatever the code, config or inputs."""
+    return sha256_bytes("".join(f"{outputs[k]}\n" for k in sorted(outputs)).encode())
+
+
+def run_info(
+    started_utc: str,
+    duration_s: float,
+    chunk_events: int | None,
+    workers: int,
+    executor: str = "serial",
+) -> dict:
     return {
         "started_utc": started_utc,
         "duration_s": round(duration_s, 3),
         "host": socket.gethostname(),
         "chunk_events": chunk_events,
         "workers": workers,
+        "executor": executor,
         "libraries": library_versions(),
     }
 
 
-def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
+def write_manifest(path: Path, manifest: dict[str, Any], staging: Path | None = None) -> None:
     text = json.dumps(manifest, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
-    write_bytes_atomic(path, text.encode("utf-8"), tag="manifest")
+    write_bytes_atomic(path, text.encode("utf-8"), tag="manifest", staging=staging)
 
 
 def read_manifest(path: Path) -> dict[str, Any]:
@@ -140,5 +156,7 @@ def session_manifest(
             **_quality_from_log(lake, setup.date),
         },
         "outputs": dict(outputs),
+        "outputs_digest": outputs_digest(outputs),
+        "libraries": library_versions(OUTPUT_LIBRARIES),
     }
     return build_manifest(det, run)

@@ -1,112 +1,218 @@
-"""`levelreplay verify A B`: prove two Gold runs identical, or name the first difference.
+"""`levelreplay verify A B`: prove two Gold runs identical, or say how they differ (SPEC §3.3).
 
-A and B are Gold output roots (``--out`` of replay), Gold session directories, or two manifest
-files. Parquet files are compared byte for byte first; when bytes differ the rows are compared
-column by column (in schema order) to name the first differing file, row and column. Manifests
-are compared on their ``deterministic`` part only (``run`` holds wall-clock facts).
+A and B are Gold output roots (``--out`` of replay), session manifests, Gold files or their
+``date=`` directories. Every session is read as a pair (Gold file, manifest) and must be
+consistent — the manifest records the file's sha256 — or the side is not a Gold run (exit 2).
+Two kinds of difference are told apart:
+
+- **Gold drift**: the bytes differ. The first differing file, row group, row and column are named,
+  with both values and that row's snap time and level; when the rows are equal but the bytes are
+  not (another pyarrow wrote the footer), it says so and names the library versions that differ.
+- **Provenance only**: the Gold bytes are identical (equal ``outputs_digest``) but the manifests'
+  ``deterministic`` parts are not: the code digest, the config keys, the input partitions or the
+  library versions that differ are named.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import pyarrow as pa
+import numpy as np
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from replay.common.hashing import sha256_file
 from replay.errors import UserError
+from replay.gold.layout import PART, TABLE, manifest_file, manifests_dir, output_key
+
+DRIFT = "drift"
+PROVENANCE = "provenance"
+MISSING = "missing"
+
+
+class NotAGoldRun(UserError):
+    """A side of a comparison is not a complete, consistent Gold run."""
 
 
 @dataclass(frozen=True)
 class Difference:
+    kind: str  # DRIFT, PROVENANCE or MISSING
     what: str
 
     def __str__(self) -> str:
-        return self.what
+        label = {DRIFT: "Gold drift", PROVENANCE: "provenance only", MISSING: "missing"}[self.kind]
+        return f"{label}: {self.what}"
 
 
-def _session_dirs(root: Path) -> dict[str, Path]:
-    """date=YYYY-MM-DD -> directory holding part-00000.parquet and/or _manifest.json."""
-    if not root.exists():
-        raise UserError("does not exist", path=str(root), expected="a Gold output directory")
-    if root.is_file():
-        return {root.name: root}
-    if root.name.startswith("date="):
-        return {root.name: root}
-    base = root / "gold" / "levels_signals" if (root / "gold").is_dir() else root
-    out = {p.name: p for p in sorted(base.glob("date=*")) if p.is_dir()}
-    if not out:
-        raise UserError(
-            "holds no Gold sessions", path=str(root), expected="gold/levels_signals/date=*/"
+@dataclass(frozen=True)
+class SessionOutput:
+    """One session of a run: its manifest and its Gold file, checked to belong together."""
+
+    date: str
+    out: Path
+    manifest: dict[str, Any]
+    gold: Path
+
+    @property
+    def det(self) -> dict[str, Any]:
+        return self.manifest["deterministic"]
+
+
+def _root_and_dates(path: Path) -> tuple[Path, list[str] | None]:
+    """The run root of ``path`` and the sessions it names (None: all)."""
+    if not path.exists():
+        raise NotAGoldRun("does not exist", path=str(path), expected="a Gold output directory")
+    if path.is_file() and path.suffix == ".json" and path.name.startswith("date="):
+        return path.parents[3], [path.stem.removeprefix("date=")]  # gold/_manifests/<table>/
+    if path.is_file() and path.name == PART:
+        path = path.parent
+    if path.is_dir() and path.name.startswith("date=") and path.parent.name == TABLE:
+        return path.parents[2], [path.name.removeprefix("date=")]
+    if path.is_dir() and (path / "gold").is_dir():
+        return path, None
+    raise NotAGoldRun(
+        "is not a Gold run",
+        path=str(path),
+        expected="an output root (holding gold/), a session manifest or a Gold file",
+    )
+
+
+def load_run(path: Path) -> dict[str, SessionOutput]:
+    """Every session of the run at ``path``, each a consistent (Gold, manifest) pair."""
+    out, dates = _root_and_dates(path)
+    if dates is None:
+        dates = sorted(p.stem.removeprefix("date=") for p in manifests_dir(out).glob("date=*.json"))
+    if not dates:
+        raise NotAGoldRun("holds no Gold sessions", path=str(out), expected="gold/_manifests/")
+    return {d: _session(out, d) for d in dates}
+
+
+def _session(out: Path, date: str) -> SessionOutput:
+    mpath = manifest_file(out, dt.date.fromisoformat(date))
+    try:
+        manifest = json.loads(mpath.read_text(encoding="utf-8"))
+        outputs = manifest["deterministic"]["outputs"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise NotAGoldRun(
+            f"unreadable manifest ({type(exc).__name__})",
+            path=str(mpath),
+            expected="a manifest written by levelreplay replay",
+        ) from None
+    gold = out / "gold" / TABLE / f"date={date}" / PART
+    key = output_key(out, gold)
+    if not gold.is_file() or outputs.get(key) != sha256_file(gold):
+        raise NotAGoldRun(
+            f"incomplete session {date}: the manifest does not record this Gold file's sha256",
+            path=str(gold),
+            expected="a Gold file and its manifest from the same run (rerun the session)",
         )
-    return out
+    return SessionOutput(date, out, manifest, gold)
 
 
-def _first_row_difference(a: Path, b: Path) -> str:
-    ta, tb = pq.read_table(a), pq.read_table(b)
+def _ns_to_utc(ns: int) -> str:
+    t = dt.datetime.fromtimestamp(ns // 1_000_000_000, tz=dt.UTC)
+    return f"{t:%Y-%m-%dT%H:%M:%S}.{ns % 1_000_000_000 // 1_000_000:03d}Z"
+
+
+def _first_row_difference(a: SessionOutput, b: SessionOutput) -> str:
+    ta, tb = pq.read_table(a.gold), pq.read_table(b.gold)
+    name = output_key(a.out, a.gold)
     if ta.schema != tb.schema:
         for i, (fa, fb) in enumerate(zip(ta.schema, tb.schema, strict=False)):
             if fa != fb:
-                return f"schema differs at column {i}: {fa} vs {fb}"
-        return f"schema differs: {len(ta.schema)} vs {len(tb.schema)} columns"
+                return f"{name}: schema differs at column {i}: {fa} vs {fb}"
+        return f"{name}: schema differs: {len(ta.schema)} vs {len(tb.schema)} columns"
     n = min(ta.num_rows, tb.num_rows)
     first: tuple[int, str] | None = None
-    for name in ta.schema.names:
-        ca, cb = ta.column(name).slice(0, n), tb.column(name).slice(0, n)
+    for col in ta.schema.names:
+        ca, cb = ta.column(col).slice(0, n), tb.column(col).slice(0, n)
         if ca.equals(cb):
             continue
-        eq = pa.compute.fill_null(pa.compute.equal(ca, cb), False)
-        both_null = pa.compute.and_(ca.is_null(), cb.is_null())
-        same = pa.compute.or_(eq, both_null).to_numpy(zero_copy_only=False)
-        bad = (~same).nonzero()[0]
-        if bad.size:
-            row = int(bad[0])
-            if first is None or row < first[0]:
-                first = (row, name)
+        eq = pc.fill_null(pc.equal(ca, cb), False)
+        same = pc.or_(eq, pc.and_(ca.is_null(), cb.is_null())).to_numpy(zero_copy_only=False)
+        bad = np.flatnonzero(~same)
+        if bad.size and (first is None or int(bad[0]) < first[0]):
+            first = (int(bad[0]), col)
     if first is not None:
-        row, name = first
-        va, vb = ta.column(name)[row].as_py(), tb.column(name)[row].as_py()
-        return f"row {row}, column {name}: {va!r} vs {vb!r}"
+        row, col = first
+        md = pq.ParquetFile(a.gold).metadata
+        ends = np.cumsum([md.row_group(i).num_rows for i in range(md.num_row_groups)])
+        g = int(np.searchsorted(ends, row, side="right"))
+        in_group = row - (int(ends[g - 1]) if g else 0)
+        va, vb = ta.column(col)[row].as_py(), tb.column(col)[row].as_py()
+        ts, level = ta.column("ts_ns")[row].as_py(), ta.column("level_id")[row].as_py()
+        return (
+            f"{name}: row group {g}, row {row} ({in_group} in the group), column {col}: "
+            f"{va!r} vs {vb!r} (snap {_ns_to_utc(ts)}, level {level})"
+        )
     if ta.num_rows != tb.num_rows:
-        return f"row count {ta.num_rows} vs {tb.num_rows} (first {n} rows equal)"
-    return "same rows, different bytes (writer options or metadata differ)"
+        return f"{name}: row count {ta.num_rows} vs {tb.num_rows} (first {n} rows equal)"
+    libs = _dict_diff(a.det.get("libraries", {}), b.det.get("libraries", {}))
+    why = f"library versions differ: {libs}" if libs else "writer options or metadata differ"
+    return f"{name}: same rows, different bytes ({why})"
 
 
-def _manifest_difference(a: Path, b: Path) -> str | None:
-    da = json.loads(a.read_text())["deterministic"]
-    db_ = json.loads(b.read_text())["deterministic"]
-    if da == db_:
-        return None
-    for k in sorted(set(da) | set(db_)):
-        if da.get(k) != db_.get(k):
-            return f"manifest key '{k}': {da.get(k)!r} vs {db_.get(k)!r}"
-    return "manifests differ"
+def _dict_diff(a: dict[str, Any], b: dict[str, Any]) -> str:
+    keys = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+    return ", ".join(f"{k} {a.get(k)!r} vs {b.get(k)!r}" for k in keys)
+
+
+def _inputs_diff(a: list[dict], b: list[dict]) -> str:
+    ia = {x["path"]: x["sha256"] for x in a}
+    ib = {x["path"]: x["sha256"] for x in b}
+    parts = []
+    for p in sorted(set(ia) | set(ib)):
+        if p not in ia or p not in ib:
+            parts.append(f"{p} only in {'B' if p not in ia else 'A'}")
+        elif ia[p] != ib[p]:
+            parts.append(f"{p} sha256 {ia[p][:12]}… vs {ib[p][:12]}…")
+    return "; ".join(parts)
+
+
+def _provenance(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
+    """What differs between two ``deterministic`` parts whose Gold bytes are identical."""
+    out = []
+    skip = {"digest", "outputs", "outputs_digest"}
+    for k in sorted((set(a) | set(b)) - skip):
+        va, vb = a.get(k), b.get(k)
+        if va == vb:
+            continue
+        if k == "code_digest":
+            out.append(f"code digest {str(va)[:12]}… vs {str(vb)[:12]}…")
+        elif k == "config":
+            out.append(f"config keys: {_dict_diff(va or {}, vb or {})}")
+        elif k == "config_sha256":
+            continue  # named through the config keys
+        elif k == "inputs":
+            out.append(f"inputs: {_inputs_diff(va or [], vb or [])}")
+        elif k == "libraries":
+            out.append(f"library versions: {_dict_diff(va or {}, vb or {})}")
+        else:
+            out.append(f"{k}: {va!r} vs {vb!r}")
+    return out
+
+
+def compare_sessions(a: SessionOutput, b: SessionOutput) -> list[Difference]:
+    if a.gold.read_bytes() != b.gold.read_bytes():
+        return [Difference(DRIFT, f"session {a.date}: {_first_row_difference(a, b)}")]
+    if a.det == b.det:
+        return []
+    what = "; ".join(_provenance(a.det, b.det)) or "manifests differ"
+    return [Difference(PROVENANCE, f"session {a.date}: Gold identical; {what}")]
 
 
 def compare(a: Path, b: Path) -> list[Difference]:
     """All differences between two Gold runs (empty when identical)."""
-    if a.is_file() and b.is_file() and a.suffix == ".json":
-        d = _manifest_difference(a, b)
-        return [] if d is None else [Difference(f"{a} vs {b}: {d}")]
-    sa, sb = _session_dirs(a), _session_dirs(b)
+    ra, rb = load_run(a), load_run(b)
     diffs: list[Difference] = []
-    for name in sorted(set(sa) | set(sb)):
-        if name not in sa or name not in sb:
-            missing = a if name not in sa else b
-            diffs.append(Difference(f"session {name} missing in {missing}"))
+    for date in sorted(set(ra) | set(rb)):
+        if date not in ra or date not in rb:
+            missing = a if date not in ra else b
+            diffs.append(Difference(MISSING, f"session {date} is not in {missing}"))
             continue
-        for fname in ("part-00000.parquet", "_manifest.json"):
-            fa, fb = sa[name] / fname, sb[name] / fname
-            if not fa.exists() and not fb.exists():
-                continue
-            if not fa.exists() or not fb.exists():
-                diffs.append(Difference(f"{name}/{fname} exists in only one run"))
-                continue
-            if fname.endswith(".json"):
-                d = _manifest_difference(fa, fb)
-                if d is not None:
-                    diffs.append(Difference(f"{name}/{fname}: {d}"))
-            elif fa.read_bytes() != fb.read_bytes():
-                diffs.append(Difference(f"{name}/{fname}: {_first_row_difference(fa, fb)}"))
+        diffs += compare_sessions(ra[date], rb[date])
     return diffs

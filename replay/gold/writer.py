@@ -13,7 +13,6 @@ a synchronous write, and the engines keep their core (≈ 1 s of a heavy day).
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -29,18 +28,6 @@ BATCH_ROWS = 1 << 15
 GOLD_ROW_GROUP = 1 << 15
 
 
-def gold_dir(out: Path, date: dt.date) -> Path:
-    return out / "gold" / "levels_signals" / f"date={date.isoformat()}"
-
-
-def gold_file(out: Path, date: dt.date) -> Path:
-    return gold_dir(out, date) / "part-00000.parquet"
-
-
-def manifest_file(out: Path, date: dt.date) -> Path:
-    return gold_dir(out, date) / "_manifest.json"
-
-
 def _snap_end(batches: list[pa.RecordBatch], row: int) -> int:
     """Index just past the snap that holds global row ``row`` of ``batches``."""
     k = np.concatenate([b.column("snap_index").to_numpy() for b in batches])
@@ -51,11 +38,11 @@ def _snap_end(batches: list[pa.RecordBatch], row: int) -> int:
 class GoldWriter:
     """Streams the RowBlocks of one session into its Gold file (a ``RowSink``)."""
 
-    def __init__(self, final: Path):
+    def __init__(self, final: Path, staging: Path | None = None):
         self.batch_rows = BATCH_ROWS  # engines may gather this many rows before handing them over
         self.final = final
-        self.tmp = temp_path_for(final, "writing")
-        final.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = temp_path_for(final, "writing", staging)
+        self.tmp.parent.mkdir(parents=True, exist_ok=True)
         self._writer = pq.ParquetWriter(
             self.tmp,
             GOLD,

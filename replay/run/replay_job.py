@@ -21,8 +21,9 @@ from engines.config import EngineConfig
 from engines.session_engine import ENGINES, EngineCounters, RowSink, create_engine
 from replay.common.hashing import sha256_file
 from replay.errors import UserError
+from replay.gold.layout import gold_file, manifest_file, output_key, staging_dir
 from replay.gold.manifest import run_info, session_manifest, write_manifest
-from replay.gold.writer import GoldWriter, gold_file, manifest_file
+from replay.gold.writer import GoldWriter
 from replay.run.drive import drive
 from replay.run.session import OpenSession, open_session
 from replay.run.sinks import CollectingSink
@@ -83,7 +84,7 @@ def replay_session(
         )
     cfg = job.config
     session = _open(job)
-    writer = GoldWriter(gold)
+    writer = GoldWriter(gold, staging_dir(job.out))
     loop0 = time.perf_counter()
     try:
         counters = _run(job, session, writer, on_snap)
@@ -101,10 +102,10 @@ def replay_session(
         setup=session.setup,
         counters=counters,
         rows=writer.rows,
-        outputs={gold_path.name: sha256_file(gold_path)},
+        outputs={output_key(job.out, gold_path): sha256_file(gold_path)},
         run=run,
     )
-    write_manifest(man, manifest)
+    write_manifest(man, manifest, staging_dir(job.out))
     return ReplayResult(
         date=job.date,
         gold=gold_path,

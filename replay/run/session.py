@@ -8,6 +8,7 @@ live mode builds the same thing from a NATS session message.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 from collections.abc import Iterator
@@ -300,22 +301,35 @@ def iter_session_depth(inputs: SessionSources, use_silver: bool = True) -> Itera
         yield from iter_depth(inputs.depth_path, inputs.primary_id)
 
 
-def prior_session(lake: Path, date: dt.date) -> PriorSession | None:
-    """PDH/PDL/PDC: the previous session's primary future (largest volume) high, low, last."""
-    dates = [d for d in list_dates(lake, "futures_trades") if d < date]
-    if not dates:
-        return None
-    p = partition_file(lake, "futures_trades", dates[-1])
-    t = pq.read_table(p, columns=["instrument_id", "price", "size"])
-    ids = t.column("instrument_id").to_numpy().astype(np.int64)
-    if ids.shape[0] == 0:
-        return None
-    sizes = t.column("size").to_numpy().astype(np.int64)
-    uniq = np.unique(ids)
-    vols = [int(sizes[ids == u].sum()) for u in uniq.tolist()]
-    best = sorted(zip(uniq.tolist(), vols, strict=True), key=lambda kv: (-kv[1], kv[0]))[0][0]
-    px = t.column("price").to_numpy().astype(np.int64)[ids == best]
-    return PriorSession(high=int(px.max()), low=int(px.min()), close=int(px[-1]))
+PRIOR_MAX_DAYS = 4  # a weekend plus a holiday (SPEC §5.7)
+
+
+def prior_session(
+    lake: Path, date: dt.date, primary_id: int
+) -> tuple[PriorSession | None, PartitionInfo | None]:
+    """PDH/PDL/PDC (SPEC §5.7): high, low and last trade of the **same contract** on the latest
+    earlier trade date at most 4 calendar days back whose Bronze has trades of it; none after a
+    roll or a longer gap. Also the partition read, which is an input of the session."""
+    earliest = date - dt.timedelta(days=PRIOR_MAX_DAYS)
+    for d in reversed(list_dates(lake, "futures_trades")):
+        if d >= date:
+            continue
+        if d < earliest:
+            break
+        p = partition_file(lake, "futures_trades", d)
+        t = pq.read_table(p, columns=["instrument_id", "price"])  # in partition (merged) order
+        mine = t.column("instrument_id").to_numpy() == primary_id
+        if not mine.any():
+            continue  # that day traded other contracts only: look one day further back
+        px = t.column("price").to_numpy().astype(np.int64)[mine]
+        info = PartitionInfo(
+            "futures_trades",
+            str(p.relative_to(lake)),
+            partition_sha256(p),
+            pq.ParquetFile(p).metadata.num_rows,
+        )
+        return PriorSession(high=int(px.max()), low=int(px.min()), close=int(px[-1])), info
+    return None, None
 
 
 def _peek(it: Iterator[Keyed]) -> tuple[int | None, Iterator[Keyed]]:
@@ -388,13 +402,16 @@ def open_session(
         for x in (_max_ts(src.depth_path), _max_ts(src.trades_path), _max_ts(src.options_path), t0)
         if x is not None
     )
+    prior, prior_input = prior_session(lake, date, src.primary_id)
+    if prior_input is not None:
+        src = dataclasses.replace(src, partitions=(*src.partitions, prior_input))
     setup = SessionSetup(
         date=date,
         primary_id=src.primary_id,
         primary_symbol=src.primary_symbol,
         t0=t0,
         options=src.options,
-        prior=prior_session(lake, date),
+        prior=prior,
     )
     return OpenSession(
         sources=src,

@@ -14,7 +14,7 @@ import pytest
 
 from engines.config import EngineConfig
 from engines.events import UNDEF_PRICE
-from replay.gold.writer import gold_file, manifest_file
+from replay.gold.layout import gold_file, manifest_file
 from replay.lake.ingest import ingest
 from replay.lake.layout import partition_file
 from replay.lake.reader import iter_depth

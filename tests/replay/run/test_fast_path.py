@@ -11,6 +11,7 @@ import databento_dbn as d
 import pytest
 
 from engines.config import EngineConfig
+from replay.gold.layout import manifest_file
 from replay.lake.ingest import ingest
 from replay.run.replay_job import ReplayJob, replay_session
 from replay.sample import generate_session
@@ -28,7 +29,7 @@ def _gold(out: Path) -> bytes:
 
 
 def _digest(out: Path) -> str:
-    m = json.loads((out / "gold/levels_signals/date=2025-11-14/_manifest.json").read_text())
+    m = json.loads(manifest_file(out, DATE).read_text())
     return m["deterministic"]["digest"]
 
 

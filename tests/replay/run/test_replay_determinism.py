@@ -15,6 +15,7 @@ import polars as pl
 import pytest
 
 from engines.config import EngineConfig
+from replay.gold.layout import manifest_file
 from replay.gold.verify import compare
 from replay.lake.ingest import ingest
 from replay.run.replay_job import ReplayJob, replay_session
@@ -39,7 +40,7 @@ def _gold_bytes(out: Path) -> bytes:
 
 
 def _digest(out: Path) -> str:
-    m = json.loads((out / "gold/levels_signals/date=2025-11-14/_manifest.json").read_text())
+    m = json.loads(manifest_file(out, DATE).read_text())
     return m["deterministic"]["digest"]
 
 
