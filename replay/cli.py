@@ -162,11 +162,24 @@ def replay(
             help="read MBP-10 from its Silver mirror when it matches Bronze (same Gold bytes)",
         ),
     ] = True,
+    workers: Annotated[
+        int, typer.Option("--workers", help="sessions replayed at once on a local process pool")
+    ] = 1,
 ) -> None:
-    """Bronze → Gold + manifest for each session; progress bar on a terminal."""
+    """Bronze → Gold + manifest for each session. A range (--end-date) runs every session with
+    data, reports a failing one with its reason while the others complete (exit 1), prints a
+    table in date order and writes OUT/gold/_runs/replay-summary.json."""
     from replay.common.progress import snap_progress
-    from replay.run.executor import range_jobs, run_serial
-    from replay.run.replay_job import ReplayJob
+    from replay.gold.layout import gold_root
+    from replay.run.executor import (
+        OK,
+        range_jobs,
+        run_local,
+        run_serial,
+        summary_lines,
+        write_summary,
+    )
+    from replay.run.replay_job import ReplayJob, replay_session
 
     job = ReplayJob(
         lake,
@@ -179,15 +192,40 @@ def replay(
         use_silver=silver,
         force=force,
     )
-    jobs = range_jobs(job, None if end_date is None else _date(end_date))
-    progress = lambda j: snap_progress(f"replay {j.date.isoformat()}")  # noqa: E731
-    for res in run_serial(jobs, progress):
+    if workers < 1:
+        raise UserError(f"--workers {workers}", expected="at least 1")
+    if end_date is None:  # one session: its failure is the command's (exit 2 for bad input)
+        with snap_progress(f"replay {job.date.isoformat()}") as on_snap:
+            res = replay_session(job, on_snap)
         ev = sum(res.events.values())
         typer.echo(
             f"{res.date.isoformat()}: {ev} events, {res.snaps} snaps, {res.rows} rows in "
             f"{res.seconds:.1f}s ({ev / max(res.seconds, 1e-9):,.0f} events/s) → {res.gold} "
             f"digest {res.digest[:16]}"
         )
+        return
+    jobs = range_jobs(job, _date(end_date))
+    if not jobs:
+        raise UserError(
+            f"no session with futures data from {date} to {end_date}",
+            path=str(lake),
+            expected="a range holding an ingested session (see levelreplay info)",
+        )
+    if workers > 1:
+        reports_it = run_local(jobs, workers)
+    else:
+        reports_it = run_serial(jobs, lambda j: snap_progress(f"replay {j.date.isoformat()}"))
+    reports = []
+    for rep in reports_it:
+        reports.append(rep)
+        if rep.status != OK:
+            typer.echo(f"FAILED {rep.date.isoformat()}: {rep.reason}", err=True)
+    for line in summary_lines(reports):
+        typer.echo(line)
+    write_summary(gold_root(out) / "_runs" / "replay-summary.json", "replay", reports)
+    failed = [r.date.isoformat() for r in reports if r.status != OK]
+    if failed:
+        raise CheckFailed(f"{len(failed)} of {len(reports)} sessions failed: {', '.join(failed)}")
 
 
 @app.command()

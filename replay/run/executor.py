@@ -1,22 +1,53 @@
-"""Many sessions: a date range as ``ReplayJob``s, and the executor that runs them.
+"""Many sessions: a date range as ``ReplayJob``s, and the executors that run them (SPEC §4, §7).
 
 One job per session; the jobs differ only in their date, so a range is ``range_jobs(job, end)``.
-``run_serial`` runs them one after another in this process, in date order. (A process pool and a
-Dask cluster run the same jobs: SPEC §7, next.)
+Each job runs through ``run_job``, which never raises: a failing session (bad partition, crash)
+becomes a ``SessionReport`` with its reason while the others complete, and only that small report
+— counts, digests, timings, never data — travels back. ``run_serial`` runs the jobs in this
+process in date order; ``run_local`` on a process pool (``--workers N``), in completion order.
+Every write of a job is atomic and idempotent, so a job that runs twice is harmless.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
+import multiprocessing
+import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
 
-from replay.errors import UserError
+from replay.common.atomic import write_bytes_atomic
+from replay.errors import LevelReplayError, UserError
 from replay.lake.layout import list_dates
-from replay.run.replay_job import ReplayJob, ReplayResult, replay_session
+from replay.run.replay_job import ReplayJob, replay_session
 
 Progress = Callable[[int, int], None]
+OK, FAILED = "ok", "failed"
+
+
+@dataclass(frozen=True)
+class SessionReport:
+    """One session of a range run, as a worker returns it."""
+
+    date: dt.date
+    status: str  # OK or FAILED
+    reason: str | None
+    rows: int = 0
+    snaps: int = 0
+    events: int = 0
+    digest: str | None = None
+    outputs_digest: str | None = None
+    seconds: float = 0.0
+
+    def to_json(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["date"] = self.date.isoformat()
+        d["seconds"] = round(self.seconds, 3)
+        return d
 
 
 def date_range(first: dt.date, last: dt.date | None) -> list[dt.date]:
@@ -39,11 +70,85 @@ def range_jobs(job: ReplayJob, end: dt.date | None) -> list[ReplayJob]:
     return [dataclasses.replace(job, date=d) for d in dates]
 
 
+def run_job(job: ReplayJob, on_snap: Progress | None = None) -> SessionReport:
+    """Replay one session; any failure becomes the report's reason (never an exception)."""
+    t0 = time.perf_counter()
+    try:
+        r = replay_session(job, on_snap)
+    except LevelReplayError as exc:
+        return SessionReport(job.date, FAILED, str(exc), seconds=time.perf_counter() - t0)
+    except Exception as exc:  # a crash in one session must not stop the others
+        reason = f"{type(exc).__name__}: {exc}"
+        return SessionReport(job.date, FAILED, reason, seconds=time.perf_counter() - t0)
+    return SessionReport(
+        job.date,
+        OK,
+        None,
+        rows=r.rows,
+        snaps=r.snaps,
+        events=sum(r.events.values()),
+        digest=r.digest,
+        outputs_digest=r.outputs_digest,
+        seconds=r.seconds,
+    )
+
+
 def run_serial(
-    jobs: list[ReplayJob],
-    progress: Callable[[ReplayJob], AbstractContextManager[Progress | None]],
-) -> Iterator[ReplayResult]:
-    """Run each job in this process, in order, yielding its result as it completes."""
+    jobs: list[ReplayJob], progress: Callable[[ReplayJob], object] | None = None
+) -> Iterator[SessionReport]:
+    """Each job in this process, in date order; ``progress(job)`` is a context manager yielding
+    an ``on_snap`` callback (or None) for that session."""
     for job in jobs:
-        with progress(job) as on_snap:
-            yield replay_session(job, on_snap)
+        if progress is None:
+            yield run_job(job)
+            continue
+        with progress(job) as on_snap:  # type: ignore[attr-defined]
+            yield run_job(job, on_snap)
+
+
+def run_local(jobs: list[ReplayJob], workers: int) -> Iterator[SessionReport]:
+    """The jobs on a pool of ``workers`` fresh processes (spawned: no state inherited), yielding
+    each report as its session completes; a lost worker fails its sessions, not the run."""
+    if workers < 1:
+        raise UserError(f"--workers {workers}", expected="at least 1")
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(workers, max(1, len(jobs))), mp_context=ctx) as pool:
+        pending: dict[Future[SessionReport], ReplayJob] = {pool.submit(run_job, j): j for j in jobs}
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in sorted(done, key=lambda f: pending[f].date):
+                job = pending.pop(fut)
+                try:
+                    yield fut.result()
+                except Exception as exc:  # the worker process died (killed, out of memory)
+                    reason = f"worker lost ({type(exc).__name__}: {exc})"
+                    yield SessionReport(job.date, FAILED, reason)
+
+
+def summary_lines(reports: list[SessionReport]) -> list[str]:
+    """The range's table, in date order whatever order the sessions finished in."""
+    head = f"{'session':<10}  {'status':<6}  {'events':>11}  {'snaps':>8}  {'rows':>9}  "
+    head += f"{'seconds':>7}  outputs digest"
+    lines = [head]
+    for r in sorted(reports, key=lambda r: r.date):
+        digest = (r.outputs_digest or "")[:16] if r.status == OK else (r.reason or "")
+        lines.append(
+            f"{r.date.isoformat():<10}  {r.status:<6}  {r.events:>11,}  {r.snaps:>8,}  "
+            f"{r.rows:>9,}  {r.seconds:>7.1f}  {digest}"
+        )
+    failed = sum(r.status != OK for r in reports)
+    lines.append(f"{len(reports) - failed} of {len(reports)} sessions ok, {failed} failed")
+    return lines
+
+
+def write_summary(path: Path, command: str, reports: list[SessionReport]) -> None:
+    """The range's JSON summary: every session in date order (status, reason, counts, digests,
+    timings); written atomically."""
+    doc = {
+        "command": command,
+        "sessions": [r.to_json() for r in sorted(reports, key=lambda r: r.date)],
+        "ok": sum(r.status == OK for r in reports),
+        "failed": sum(r.status != OK for r in reports),
+    }
+    text = json.dumps(doc, sort_keys=True, indent=2) + "\n"
+    write_bytes_atomic(path, text.encode(), tag="summary")

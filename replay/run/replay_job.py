@@ -63,6 +63,7 @@ class ReplayResult:
     snaps: int
     events: dict[str, int]
     digest: str
+    outputs_digest: str
     seconds: float
     loop_seconds: float  # first chunk read -> Gold committed (no session resolve / JIT start-up)
 
@@ -114,6 +115,7 @@ def replay_session(
         snaps=counters.snaps,
         events=dict(counters.events),
         digest=manifest["deterministic"]["digest"],
+        outputs_digest=manifest["deterministic"]["outputs_digest"],
         seconds=time.perf_counter() - wall0,
         loop_seconds=loop_s,
     )
