@@ -165,6 +165,12 @@ def replay(
     workers: Annotated[
         int, typer.Option("--workers", help="sessions replayed at once on a local process pool")
     ] = 1,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume", help="skip sessions whose committed Gold matches this job; redo the rest"
+        ),
+    ] = False,
 ) -> None:
     """Bronze → Gold + manifest for each session. A range (--end-date) runs every session with
     data, reports a failing one with its reason while the others complete (exit 1), prints a
@@ -172,7 +178,7 @@ def replay(
     from replay.common.progress import snap_progress
     from replay.gold.layout import gold_root
     from replay.run.executor import (
-        OK,
+        FAILED,
         range_jobs,
         run_local,
         run_serial,
@@ -194,7 +200,7 @@ def replay(
     )
     if workers < 1:
         raise UserError(f"--workers {workers}", expected="at least 1")
-    if end_date is None:  # one session: its failure is the command's (exit 2 for bad input)
+    if end_date is None and not resume:  # one session: its failure is the command's (exit 2)
         with snap_progress(f"replay {job.date.isoformat()}") as on_snap:
             res = replay_session(job, on_snap)
         ev = sum(res.events.values())
@@ -204,7 +210,7 @@ def replay(
             f"digest {res.digest[:16]}"
         )
         return
-    jobs = range_jobs(job, _date(end_date))
+    jobs = range_jobs(job, None if end_date is None else _date(end_date))
     if not jobs:
         raise UserError(
             f"no session with futures data from {date} to {end_date}",
@@ -212,18 +218,19 @@ def replay(
             expected="a range holding an ingested session (see levelreplay info)",
         )
     if workers > 1:
-        reports_it = run_local(jobs, workers)
+        reports_it = run_local(jobs, workers, resume)
     else:
-        reports_it = run_serial(jobs, lambda j: snap_progress(f"replay {j.date.isoformat()}"))
+        progress = lambda j: snap_progress(f"replay {j.date.isoformat()}")  # noqa: E731
+        reports_it = run_serial(jobs, progress, resume)
     reports = []
     for rep in reports_it:
         reports.append(rep)
-        if rep.status != OK:
+        if rep.status == FAILED:
             typer.echo(f"FAILED {rep.date.isoformat()}: {rep.reason}", err=True)
     for line in summary_lines(reports):
         typer.echo(line)
     write_summary(gold_root(out) / "_runs" / "replay-summary.json", "replay", reports)
-    failed = [r.date.isoformat() for r in reports if r.status != OK]
+    failed = [r.date.isoformat() for r in reports if r.status == FAILED]
     if failed:
         raise CheckFailed(f"{len(failed)} of {len(reports)} sessions failed: {', '.join(failed)}")
 

@@ -21,12 +21,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from replay.common.atomic import write_bytes_atomic
+from replay.common.hashing import sha256_file
 from replay.errors import LevelReplayError, UserError
+from replay.gold.layout import gold_file, manifest_file, output_key
+from replay.gold.manifest import OUTPUT_LIBRARIES, code_digest, library_versions
 from replay.lake.layout import list_dates
 from replay.run.replay_job import ReplayJob, replay_session
+from replay.run.session import session_inputs
 
 Progress = Callable[[int, int], None]
-OK, FAILED = "ok", "failed"
+OK, FAILED, RESUMED = "ok", "failed", "resumed"
 
 
 @dataclass(frozen=True)
@@ -70,9 +74,52 @@ def range_jobs(job: ReplayJob, end: dt.date | None) -> list[ReplayJob]:
     return [dataclasses.replace(job, date=d) for d in dates]
 
 
-def run_job(job: ReplayJob, on_snap: Progress | None = None) -> SessionReport:
-    """Replay one session; any failure becomes the report's reason (never an exception)."""
+def committed_match(job: ReplayJob) -> dict | None:
+    """The manifest of the session's committed Gold when it is consistent (it records the Gold
+    file's sha256) and was made by this job: same code digest, config, inputs (sha256 of every
+    partition it would read) and output-shaping libraries. None otherwise."""
+    try:
+        man = json.loads(manifest_file(job.out, job.date).read_text(encoding="utf-8"))
+        det = man["deterministic"]
+        gold = gold_file(job.out, job.date)
+        if det["outputs"].get(output_key(job.out, gold)) != sha256_file(gold):
+            return None
+        inputs = [
+            {"table": p.table, "path": p.path, "sha256": p.sha256, "rows": p.rows}
+            for p in session_inputs(job.lake, job.date, job.symbol).partitions
+        ]
+    except (OSError, ValueError, KeyError, TypeError, LevelReplayError):
+        return None
+    same = (
+        det.get("code_digest") == code_digest()
+        and det.get("config_sha256") == job.config.sha256()
+        and det.get("inputs") == inputs
+        and det.get("libraries") == library_versions(OUTPUT_LIBRARIES)
+    )
+    return man if same else None
+
+
+def run_job(job: ReplayJob, on_snap: Progress | None = None, resume: bool = False) -> SessionReport:
+    """Replay one session; any failure becomes the report's reason (never an exception).
+
+    ``resume``: a session whose committed Gold matches this job is left as it is (RESUMED);
+    any other is replayed over what is there (an interrupted or stale pair included)."""
     t0 = time.perf_counter()
+    if resume:
+        man = committed_match(job)
+        if man is not None:
+            det = man["deterministic"]
+            return SessionReport(
+                job.date,
+                RESUMED,
+                None,
+                rows=det["rows"],
+                snaps=det["snaps"],
+                events=sum(det["events"].values()),
+                digest=det["digest"],
+                outputs_digest=det["outputs_digest"],
+            )
+        job = dataclasses.replace(job, force=True)
     try:
         r = replay_session(job, on_snap)
     except LevelReplayError as exc:
@@ -94,26 +141,30 @@ def run_job(job: ReplayJob, on_snap: Progress | None = None) -> SessionReport:
 
 
 def run_serial(
-    jobs: list[ReplayJob], progress: Callable[[ReplayJob], object] | None = None
+    jobs: list[ReplayJob],
+    progress: Callable[[ReplayJob], object] | None = None,
+    resume: bool = False,
 ) -> Iterator[SessionReport]:
     """Each job in this process, in date order; ``progress(job)`` is a context manager yielding
     an ``on_snap`` callback (or None) for that session."""
     for job in jobs:
         if progress is None:
-            yield run_job(job)
+            yield run_job(job, resume=resume)
             continue
         with progress(job) as on_snap:  # type: ignore[attr-defined]
-            yield run_job(job, on_snap)
+            yield run_job(job, on_snap, resume)
 
 
-def run_local(jobs: list[ReplayJob], workers: int) -> Iterator[SessionReport]:
+def run_local(jobs: list[ReplayJob], workers: int, resume: bool = False) -> Iterator[SessionReport]:
     """The jobs on a pool of ``workers`` fresh processes (spawned: no state inherited), yielding
     each report as its session completes; a lost worker fails its sessions, not the run."""
     if workers < 1:
         raise UserError(f"--workers {workers}", expected="at least 1")
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=min(workers, max(1, len(jobs))), mp_context=ctx) as pool:
-        pending: dict[Future[SessionReport], ReplayJob] = {pool.submit(run_job, j): j for j in jobs}
+        pending: dict[Future[SessionReport], ReplayJob] = {
+            pool.submit(run_job, j, None, resume): j for j in jobs
+        }
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for fut in sorted(done, key=lambda f: pending[f].date):
@@ -136,8 +187,10 @@ def summary_lines(reports: list[SessionReport]) -> list[str]:
             f"{r.date.isoformat():<10}  {r.status:<6}  {r.events:>11,}  {r.snaps:>8,}  "
             f"{r.rows:>9,}  {r.seconds:>7.1f}  {digest}"
         )
-    failed = sum(r.status != OK for r in reports)
-    lines.append(f"{len(reports) - failed} of {len(reports)} sessions ok, {failed} failed")
+    failed = sum(r.status == FAILED for r in reports)
+    resumed = sum(r.status == RESUMED for r in reports)
+    ok = len(reports) - failed - resumed
+    lines.append(f"{ok} of {len(reports)} sessions ok, {resumed} resumed, {failed} failed")
     return lines
 
 
@@ -148,7 +201,8 @@ def write_summary(path: Path, command: str, reports: list[SessionReport]) -> Non
         "command": command,
         "sessions": [r.to_json() for r in sorted(reports, key=lambda r: r.date)],
         "ok": sum(r.status == OK for r in reports),
-        "failed": sum(r.status != OK for r in reports),
+        "resumed": sum(r.status == RESUMED for r in reports),
+        "failed": sum(r.status == FAILED for r in reports),
     }
     text = json.dumps(doc, sort_keys=True, indent=2) + "\n"
     write_bytes_atomic(path, text.encode(), tag="summary")

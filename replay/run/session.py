@@ -332,6 +332,16 @@ def prior_session(
     return None, None
 
 
+def session_inputs(lake: Path, date: dt.date, symbol: str | None = None) -> SessionSources:
+    """The session's resolved sources with every input partition the manifest will list
+    (including the previous session's behind PDH/PDL/PDC), without reading any event."""
+    src = resolve_session(lake, date, symbol)
+    _, prior_input = prior_session(lake, date, src.primary_id)
+    if prior_input is None:
+        return src
+    return dataclasses.replace(src, partitions=(*src.partitions, prior_input))
+
+
 def _peek(it: Iterator[Keyed]) -> tuple[int | None, Iterator[Keyed]]:
     first = next(it, None)
     if first is None:

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from replay.cli import app
-from replay.gold.layout import gold_file
+from replay.gold.layout import gold_file, manifest_file
 from replay.gold.verify import compare
 from replay.lake.ingest import ingest
 from replay.sample import generate_session
@@ -48,7 +48,7 @@ def test_serial_and_a_process_pool_give_the_same_runs(lake: Path, tmp_path: Path
         s = _summary(out)
         assert [x["date"] for x in s["sessions"]] == [d.isoformat() for d in DATES]
         assert s["ok"] == 3 and s["failed"] == 0
-    assert "3 of 3 sessions ok, 0 failed" in pool.output
+    assert "3 of 3 sessions ok, 0 resumed, 0 failed" in pool.output
     rows = [x["rows"] for x in _summary(tmp_path / "s")["sessions"]]
     assert rows == [x["rows"] for x in _summary(tmp_path / "p")["sessions"]] and min(rows) > 0
 
@@ -77,3 +77,25 @@ def test_a_range_without_data_and_bad_workers_exit_2(lake: Path, tmp_path: Path)
     assert res.exit_code == 2 and "no session with futures data" in res.output
     res = _replay(lake, tmp_path, "--workers", "0")
     assert res.exit_code == 2 and "--workers 0" in res.output
+
+
+def test_resume_completes_only_what_is_missing_or_stale(lake: Path, tmp_path: Path) -> None:
+    """An interrupted range: 11-17 never written, 11-18 left with a Gold file its manifest does
+    not record (a kill between the two writes). --resume keeps 11-14 untouched, redoes the other
+    two, and the run equals an uninterrupted one. Another config is another job: all redone."""
+    assert _replay(lake, tmp_path / "full").exit_code == 0
+    out = tmp_path / "r"
+    assert _replay(lake, out).exit_code == 0
+    shutil.rmtree(gold_file(out, DATES[1]).parent)
+    manifest_file(out, DATES[1]).unlink()
+    gold_file(out, DATES[2]).write_bytes(b"half a file")
+    kept = gold_file(out, DATES[0]).stat().st_mtime_ns
+    res = _replay(lake, out, "--resume")
+    assert res.exit_code == 0, res.output
+    assert [x["status"] for x in _summary(out)["sessions"]] == ["resumed", "ok", "ok"]
+    assert "2 of 3 sessions ok, 1 resumed, 0 failed" in res.output
+    assert gold_file(out, DATES[0]).stat().st_mtime_ns == kept
+    assert compare(tmp_path / "full", out) == []
+    (tmp_path / "c.toml").write_text("[engine]\ndisplay_ratio = 0.5\n")
+    res = _replay(lake, out, "--resume", "--config", str(tmp_path / "c.toml"))
+    assert [x["status"] for x in _summary(out)["sessions"]] == ["ok", "ok", "ok"]
