@@ -165,6 +165,10 @@ def replay(
     workers: Annotated[
         int, typer.Option("--workers", help="sessions replayed at once on a local process pool")
     ] = 1,
+    scheduler: Annotated[
+        str | None,
+        typer.Option("--scheduler", help="a Dask distributed scheduler, tcp://host:port"),
+    ] = None,
     resume: Annotated[
         bool,
         typer.Option(
@@ -180,6 +184,7 @@ def replay(
     from replay.run.executor import (
         FAILED,
         range_jobs,
+        run_dask,
         run_local,
         run_serial,
         summary_lines,
@@ -200,7 +205,7 @@ def replay(
     )
     if workers < 1:
         raise UserError(f"--workers {workers}", expected="at least 1")
-    if end_date is None and not resume:  # one session: its failure is the command's (exit 2)
+    if end_date is None and not resume and scheduler is None:  # one session: exit 2 on bad input
         with snap_progress(f"replay {job.date.isoformat()}") as on_snap:
             res = replay_session(job, on_snap)
         ev = sum(res.events.values())
@@ -217,7 +222,9 @@ def replay(
             path=str(lake),
             expected="a range holding an ingested session (see levelreplay info)",
         )
-    if workers > 1:
+    if scheduler is not None:
+        reports_it = run_dask(jobs, scheduler, resume)
+    elif workers > 1:
         reports_it = run_local(jobs, workers, resume)
     else:
         progress = lambda j: snap_progress(f"replay {j.date.isoformat()}")  # noqa: E731

@@ -4,7 +4,8 @@ One job per session; the jobs differ only in their date, so a range is ``range_j
 Each job runs through ``run_job``, which never raises: a failing session (bad partition, crash)
 becomes a ``SessionReport`` with its reason while the others complete, and only that small report
 — counts, digests, timings, never data — travels back. ``run_serial`` runs the jobs in this
-process in date order; ``run_local`` on a process pool (``--workers N``), in completion order.
+process in date order; ``run_local`` on a process pool (``--workers N``) and ``run_dask`` on a Dask
+cluster (``--scheduler``), both in completion order.
 Every write of a job is atomic and idempotent, so a job that runs twice is harmless.
 """
 
@@ -12,8 +13,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import json
 import multiprocessing
+import secrets
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -160,6 +163,7 @@ def run_local(jobs: list[ReplayJob], workers: int, resume: bool = False) -> Iter
     each report as its session completes; a lost worker fails its sessions, not the run."""
     if workers < 1:
         raise UserError(f"--workers {workers}", expected="at least 1")
+    jobs = [dataclasses.replace(j, executor="process-pool", workers=workers) for j in jobs]
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=min(workers, max(1, len(jobs))), mp_context=ctx) as pool:
         pending: dict[Future[SessionReport], ReplayJob] = {
@@ -206,3 +210,64 @@ def write_summary(path: Path, command: str, reports: list[SessionReport]) -> Non
     }
     text = json.dumps(doc, sort_keys=True, indent=2) + "\n"
     write_bytes_atomic(path, text.encode(), tag="summary")
+
+
+def task_key(job: ReplayJob, nonce: str) -> str:
+    """A Dask task key for one session (SPEC §7): a hash of the whole job plus this run's nonce,
+    so no two runs (and no two different jobs) ever share a key or a cached result."""
+    doc = dataclasses.asdict(job) | {"command": "replay", "config": job.config.to_dict()}
+    blob = json.dumps(doc, sort_keys=True, default=str).encode()
+    return f"replay-{job.date.isoformat()}-{hashlib.sha256(blob).hexdigest()[:16]}-{nonce}"
+
+
+def build_identity() -> dict[str, object]:
+    """What a worker must share with the client: the code digest and the versions of the
+    libraries that shape Gold bytes."""
+    return {"code_digest": code_digest(), "libraries": library_versions(OUTPUT_LIBRARIES)}
+
+
+def check_workers(identities: dict[str, dict[str, object]], mine: dict[str, object]) -> None:
+    """Refuse a cluster whose workers run other code or other output-shaping libraries."""
+    if not identities:
+        raise UserError("the Dask cluster has no workers", expected="at least one worker")
+    bad = sorted(w for w, ident in identities.items() if ident != mine)
+    if bad:
+        raise UserError(
+            f"{len(bad)} Dask worker(s) run other code or libraries than this client: "
+            f"{', '.join(bad)} (worker {identities[bad[0]]}, client {mine})",
+            expected="workers installed from the same commit and requirements.lock",
+        )
+
+
+def run_dask(
+    jobs: list[ReplayJob], scheduler: str, resume: bool = False, retries: int = 2
+) -> Iterator[SessionReport]:
+    """The jobs on a Dask distributed cluster, one task per session, yielding each report as
+    it completes; a task that fails after ``retries`` (a lost worker) fails its session only."""
+    from distributed import Client, as_completed
+
+    try:
+        client = Client(scheduler, timeout="20s")
+    except (OSError, TimeoutError) as exc:
+        raise UserError(
+            f"cannot reach the Dask scheduler ({type(exc).__name__})",
+            path=scheduler,
+            expected="a running scheduler at tcp://host:port",
+        ) from None
+    with client:
+        check_workers(client.run(build_identity), build_identity())
+        nonce = secrets.token_hex(8)  # per run: never a result cached from another run
+        n = len(client.scheduler_info().get("workers", {}))
+        jobs = [dataclasses.replace(j, executor="dask", workers=n) for j in jobs]
+        futures = {
+            client.submit(
+                run_job, job, None, resume, key=task_key(job, nonce), pure=False, retries=retries
+            ): job
+            for job in jobs
+        }
+        for fut in as_completed(list(futures)):
+            job = futures[fut]
+            try:
+                yield fut.result()
+            except Exception as exc:  # retries exhausted: the worker kept dying
+                yield SessionReport(job.date, FAILED, f"task lost ({type(exc).__name__}: {exc})")

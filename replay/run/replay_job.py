@@ -42,6 +42,8 @@ class ReplayJob:
     symbol: str | None = None  # primary future (None: the session's most traded)
     use_silver: bool = True  # read MBP-10 from Silver when it mirrors Bronze (same Gold)
     force: bool = False  # overwrite an existing Gold + manifest
+    executor: str = "serial"  # where it runs (serial, process pool, dask): the manifest's run part
+    workers: int = 1
 
     def __post_init__(self) -> None:
         if self.chunk_events is not None and self.chunk_events < 1:
@@ -94,7 +96,9 @@ def replay_session(
         writer.abort()
         raise
     loop_s = time.perf_counter() - loop0
-    run = run_info(_iso(started), time.perf_counter() - wall0, job.chunk_events, 1)
+    run = run_info(
+        _iso(started), time.perf_counter() - wall0, job.chunk_events, job.workers, job.executor
+    )
     run |= {"depth_source": session.depth_source, "event_loop_s": round(loop_s, 3)}
     manifest = session_manifest(
         lake=job.lake,

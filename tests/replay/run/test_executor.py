@@ -99,3 +99,38 @@ def test_resume_completes_only_what_is_missing_or_stale(lake: Path, tmp_path: Pa
     (tmp_path / "c.toml").write_text("[engine]\ndisplay_ratio = 0.5\n")
     res = _replay(lake, out, "--resume", "--config", str(tmp_path / "c.toml"))
     assert [x["status"] for x in _summary(out)["sessions"]] == ["ok", "ok", "ok"]
+
+
+def test_a_dask_cluster_gives_the_same_runs(lake: Path, tmp_path: Path) -> None:
+    """A real LocalCluster (2 worker processes): the same bytes and deterministic manifests as a
+    serial run; the executor is recorded in the manifests' run part."""
+    from distributed import LocalCluster
+
+    assert _replay(lake, tmp_path / "s").exit_code == 0
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        res = _replay(lake, tmp_path / "d", "--scheduler", cluster.scheduler_address)
+    assert res.exit_code == 0, res.output
+    assert compare(tmp_path / "s", tmp_path / "d") == []
+    run = json.loads(manifest_file(tmp_path / "d", DATES[0]).read_text())["run"]
+    assert (run["executor"], run["workers"]) == ("dask", 2)
+
+
+def test_task_keys_and_the_worker_check() -> None:
+    from replay.errors import UserError
+    from replay.run.executor import build_identity, check_workers, task_key
+    from replay.run.replay_job import ReplayJob
+
+    job = ReplayJob(Path("l"), DATES[0], Path("o"))
+    a, b = task_key(job, "n1"), task_key(job, "n2")
+    assert a != b and a.startswith("replay-2025-11-14-") and a.endswith("-n1")
+    assert task_key(job, "n1") == a  # the same job and run: the same key (a retry reuses it)
+    other = ReplayJob(Path("l"), DATES[0], Path("o2"))
+    assert task_key(other, "n1") != a  # another output is another job
+    me = build_identity()
+    check_workers({"tcp://w1": me}, me)
+    with pytest.raises(UserError, match="1 Dask worker"):
+        check_workers({"tcp://w1": me, "tcp://w2": {**me, "code_digest": "x"}}, me)
+    with pytest.raises(UserError, match="no workers"):
+        check_workers({}, me)
