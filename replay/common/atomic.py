@@ -10,15 +10,8 @@ import os
 from pathlib import Path
 
 
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def fsync_file(path: Path) -> None:
+def fsync_path(path: Path) -> None:
+    """fsync a file or a directory (a directory's entry list: what makes a rename durable)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -36,9 +29,9 @@ def temp_path_for(final: Path, tag: str, staging: Path | None = None) -> Path:
 def commit(temp: Path, final: Path) -> None:
     """fsync ``temp`` and atomically move it over ``final``."""
     final.parent.mkdir(parents=True, exist_ok=True)
-    fsync_file(temp)
+    fsync_path(temp)
     os.replace(temp, final)
-    fsync_dir(final.parent)
+    fsync_path(final.parent)
 
 
 def write_bytes_atomic(

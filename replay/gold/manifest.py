@@ -134,10 +134,7 @@ def session_manifest(
         "session_date": setup.date.isoformat(),
         "instrument": setup.primary_symbol,
         "instrument_id": setup.primary_id,
-        "inputs": [
-            {"table": p.table, "path": p.path, "sha256": p.sha256, "rows": p.rows}
-            for p in sources.partitions
-        ],
+        "inputs": [p.record() for p in sources.partitions],
         "events": dict(counters.events),
         "snap_t0_ns": setup.t0,
         "snaps": counters.snaps,

@@ -88,10 +88,12 @@ def load_run(path: Path) -> dict[str, SessionOutput]:
         dates = sorted(p.stem.removeprefix("date=") for p in manifests_dir(out).glob("date=*.json"))
     if not dates:
         raise NotAGoldRun("holds no Gold sessions", path=str(out), expected="gold/_manifests/")
-    return {d: _session(out, d) for d in dates}
+    return {d: read_session(out, d) for d in dates}
 
 
-def _session(out: Path, date: str) -> SessionOutput:
+def read_session(out: Path, date: str) -> SessionOutput:
+    """One session's (Gold, manifest) pair; ``NotAGoldRun`` unless the manifest records the
+    Gold file's sha256 (every reader of a pair checks it here)."""
     mpath = manifest_file(out, dt.date.fromisoformat(date))
     try:
         manifest = json.loads(mpath.read_text(encoding="utf-8"))

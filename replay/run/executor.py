@@ -24,10 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from replay.common.atomic import write_bytes_atomic
-from replay.common.hashing import sha256_file
 from replay.errors import LevelReplayError, UserError
-from replay.gold.layout import gold_file, manifest_file, output_key
 from replay.gold.manifest import OUTPUT_LIBRARIES, code_digest, library_versions
+from replay.gold.verify import read_session
 from replay.lake.layout import list_dates
 from replay.run.replay_job import ReplayJob, replay_session
 from replay.run.session import session_inputs
@@ -82,24 +81,18 @@ def committed_match(job: ReplayJob) -> dict | None:
     file's sha256) and was made by this job: same code digest, config, inputs (sha256 of every
     partition it would read) and output-shaping libraries. None otherwise."""
     try:
-        man = json.loads(manifest_file(job.out, job.date).read_text(encoding="utf-8"))
-        det = man["deterministic"]
-        gold = gold_file(job.out, job.date)
-        if det["outputs"].get(output_key(job.out, gold)) != sha256_file(gold):
-            return None
-        inputs = [
-            {"table": p.table, "path": p.path, "sha256": p.sha256, "rows": p.rows}
-            for p in session_inputs(job.lake, job.date, job.symbol).partitions
-        ]
-    except (OSError, ValueError, KeyError, TypeError, LevelReplayError):
+        committed = read_session(job.out, job.date.isoformat())
+        inputs = [p.record() for p in session_inputs(job.lake, job.date, job.symbol).partitions]
+    except LevelReplayError:  # no consistent pair, or the session no longer resolves
         return None
+    det = committed.det
     same = (
         det.get("code_digest") == code_digest()
         and det.get("config_sha256") == job.config.sha256()
         and det.get("inputs") == inputs
         and det.get("libraries") == library_versions(OUTPUT_LIBRARIES)
     )
-    return man if same else None
+    return committed.manifest if same else None
 
 
 def run_job(job: ReplayJob, on_snap: Progress | None = None, resume: bool = False) -> SessionReport:

@@ -41,6 +41,10 @@ class PartitionInfo:
     sha256: str
     rows: int
 
+    def record(self) -> dict[str, object]:
+        """The manifest's ``inputs`` entry."""
+        return {"table": self.table, "path": self.path, "sha256": self.sha256, "rows": self.rows}
+
 
 @dataclass(frozen=True)
 class SessionSources:
@@ -332,14 +336,21 @@ def prior_session(
     return None, None
 
 
-def session_inputs(lake: Path, date: dt.date, symbol: str | None = None) -> SessionSources:
-    """The session's resolved sources with every input partition the manifest will list
-    (including the previous session's behind PDH/PDL/PDC), without reading any event."""
+def _resolve(
+    lake: Path, date: dt.date, symbol: str | None
+) -> tuple[SessionSources, PriorSession | None]:
+    """The session's sources with every input partition the manifest will list (the previous
+    session's behind PDH/PDL/PDC included), and that previous session."""
     src = resolve_session(lake, date, symbol)
-    _, prior_input = prior_session(lake, date, src.primary_id)
-    if prior_input is None:
-        return src
-    return dataclasses.replace(src, partitions=(*src.partitions, prior_input))
+    prior, prior_input = prior_session(lake, date, src.primary_id)
+    if prior_input is not None:
+        src = dataclasses.replace(src, partitions=(*src.partitions, prior_input))
+    return src, prior
+
+
+def session_inputs(lake: Path, date: dt.date, symbol: str | None = None) -> SessionSources:
+    """What a replay of the session would read, without reading any event (``--resume``)."""
+    return _resolve(lake, date, symbol)[0]
 
 
 def _peek(it: Iterator[Keyed]) -> tuple[int | None, Iterator[Keyed]]:
@@ -385,7 +396,7 @@ def open_session(
 ) -> OpenSession:
     """Resolve a session, open its streams and merge them (nothing is read past the first batch
     of each stream until the chunks are consumed)."""
-    src = resolve_session(lake, date, symbol)
+    src, prior = _resolve(lake, date, symbol)
     depth_it = iter_session_depth(src, use_silver)
     depth_source = "silver" if use_silver and src.silver_path is not None else "bronze"
     trades_src = src.trades_path or src.depth_path
@@ -412,9 +423,6 @@ def open_session(
         for x in (_max_ts(src.depth_path), _max_ts(src.trades_path), _max_ts(src.options_path), t0)
         if x is not None
     )
-    prior, prior_input = prior_session(lake, date, src.primary_id)
-    if prior_input is not None:
-        src = dataclasses.replace(src, partitions=(*src.partitions, prior_input))
     setup = SessionSetup(
         date=date,
         primary_id=src.primary_id,
