@@ -7,7 +7,6 @@ same content indented, keys sorted, newline at the end. Nothing time- or host-de
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import importlib.metadata
 import json
@@ -20,7 +19,6 @@ from engines.config import EngineConfig
 from engines.jit_cache import PACKAGES, source_digest
 from engines.session_engine import EngineCounters, SessionSetup
 from replay.common.atomic import write_bytes_atomic
-from replay.lake.layout import read_ingest_log
 from replay.run.session import SessionSources
 
 TOOL = "levelreplay"
@@ -100,20 +98,8 @@ def read_manifest(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _quality_from_log(lake: Path, date: dt.date) -> dict[str, int]:
-    log = read_ingest_log(lake).to_pylist()
-    rows = [r for r in log if date.isoformat() in (r["dates"] or [])]
-    return {
-        "ingest_out_of_order_resorted": sum(r["out_of_order_resorted"] for r in rows),
-        "ingest_excluded_spread": sum(r["excluded_spread"] for r in rows),
-        "ingest_excluded_other_instrument": sum(r["excluded_other_instrument"] for r in rows),
-        "ingest_excluded_orphan_option": sum(r["excluded_orphan_option"] for r in rows),
-    }
-
-
 def session_manifest(
     *,
-    lake: Path,
     cfg: EngineConfig,
     sources: SessionSources,
     setup: SessionSetup,
@@ -150,7 +136,7 @@ def session_manifest(
             "undefined_price_trades": mc["undefined_price_trades"],
             "option_trades_without_definition": sources.option_trades_without_definition,
             "option_iv_out_of_band": counters.option_iv_out_of_band,
-            **_quality_from_log(lake, setup.date),
+            **sources.ingest_quality,
         },
         "outputs": dict(outputs),
         "outputs_digest": outputs_digest(outputs),

@@ -34,6 +34,7 @@ from replay.lake.dbn_source import (
 )
 from replay.lake.layout import ingest_log_path, partition_file, read_ingest_log, staging_dir
 from replay.lake.partition_digest import record as record_digest
+from replay.lake.partition_quality import footer_metadata, merged_entries
 from replay.lake.schemas import DEF_SORT_KEY, INGEST_LOG, SCHEMAS, SORT_KEY
 from replay.lake.sorted_runs import RunSet
 from replay.lake.trade_date import day_number_to_date, trade_day_numbers
@@ -130,6 +131,7 @@ def _ingest_one(
     stage = staging_dir(lake, sha[:16])
     shutil.rmtree(stage, ignore_errors=True)
     runsets: dict[tuple[str, int], RunSet] = {}
+    tallies: Tallies = {}
     volume: dict[tuple[int, str], int] = {}
     try:
         for chunk in iter_chunks(src, chunk_rows):
@@ -143,17 +145,19 @@ def _ingest_one(
             rep.ts_recv_max = hi if rep.ts_recv_max is None else max(rep.ts_recv_max, hi)
             days = trade_day_numbers(ts)
             if src.schema == "definition":
-                _route_definitions(chunk, days, key, stage, runsets, rep, registry)
+                _route_definitions(chunk, days, key, stage, runsets, tallies, rep, registry)
             else:
-                _route_market(src, chunk, days, key, stage, runsets, rep, registry, volume)
+                _route_market(src, chunk, days, key, stage, runsets, tallies, rep, registry, volume)
             if on_progress is not None:
                 on_progress(str(src.path), n)
-        for _, rs in sorted(runsets.items()):
+        for (table, day), rs in sorted(runsets.items()):
+            final = partition_file(lake, table, day_number_to_date(day))
+            counts = tallies.get((table, day), {}) | {"out_of_order_resorted": rs.out_of_order}
+            rs.metadata = footer_metadata(merged_entries(final, key, counts))
             rs.close()
             rep.out_of_order_resorted += rs.out_of_order
         for (table, day), rs in sorted(runsets.items()):
-            date = day_number_to_date(day)
-            final = partition_file(lake, table, date)
+            final = partition_file(lake, table, day_number_to_date(day))
             _, digest = rs.commit_to(final, key, sha[:16])
             record_digest(final, digest)
     finally:
@@ -163,6 +167,20 @@ def _ingest_one(
     if volume:
         best = sorted(volume.items(), key=lambda kv: (-kv[1], kv[0][0]))[0]
         rep.primary_future = best[0][1]
+
+
+Tallies = dict[tuple[str, int], dict[str, int]]
+"""(table, trade day) -> data-quality counter -> count, for the partitions' footers."""
+
+
+def _tally(tallies: Tallies, table: str, counter: str, days: np.ndarray) -> int:
+    """Count excluded records per trade day of ``table``; returns how many there were."""
+    if days.shape[0] == 0:
+        return 0
+    for day, n in zip(*np.unique(days, return_counts=True), strict=True):
+        per = tallies.setdefault((table, int(day)), {})
+        per[counter] = per.get(counter, 0) + int(n)
+    return int(days.shape[0])
 
 
 def _remove_empty(path: Path) -> None:
@@ -222,21 +240,26 @@ def _route_market(
     src_key: int,
     stage: Path,
     runsets: dict[tuple[str, int], RunSet],
+    tallies: Tallies,
     rep: FileReport,
     registry: ins.Registry,
     volume: dict[tuple[int, str], int],
 ) -> None:
     cols = chunk.columns
     cat = registry.categorize(cols["instrument_id"], chunk.symbol_codes, chunk.symbols)
-    rep.excluded_spread += int(np.count_nonzero(cat == ins.SPREAD))
-    rep.excluded_other_instrument += int(np.count_nonzero(cat == ins.OTHER))
     if src.schema == "mbp-10":
         routes = [("futures_mbp10", ins.FUTURE)]
-        rep.excluded_other_instrument += int(np.count_nonzero(cat == ins.OPTION))
-        rep.excluded_orphan_option += int(np.count_nonzero(cat == ins.ORPHAN_OPTION))
+        home, orphan_home = "futures_mbp10", "futures_mbp10"
+        other = (cat == ins.OTHER) | (cat == ins.OPTION)  # option depth is not replayed
     else:
         routes = [("futures_trades", ins.FUTURE), ("option_trades", ins.OPTION)]
-        rep.excluded_orphan_option += int(np.count_nonzero(cat == ins.ORPHAN_OPTION))
+        home, orphan_home = "futures_trades", "option_trades"
+        other = cat == ins.OTHER
+    rep.excluded_spread += _tally(tallies, home, "excluded_spread", days[cat == ins.SPREAD])
+    rep.excluded_other_instrument += _tally(tallies, home, "excluded_other_instrument", days[other])
+    rep.excluded_orphan_option += _tally(
+        tallies, orphan_home, "excluded_orphan_option", days[cat == ins.ORPHAN_OPTION]
+    )
     for table, want in routes:
         sel = np.flatnonzero(cat == want)
         if sel.size == 0:
@@ -306,6 +329,7 @@ def _route_definitions(
     src_key: int,
     stage: Path,
     runsets: dict[tuple[str, int], RunSet],
+    tallies: Tallies,
     rep: FileReport,
     registry: ins.Registry,
 ) -> None:
@@ -319,8 +343,11 @@ def _route_definitions(
             d["instrument_class"][i], d["raw_symbol"][i], d["underlying"][i], d["asset"][i]
         )
         cats[i] = ins.definition_category(info)
-    rep.excluded_spread += int(np.count_nonzero(cats == ins.SPREAD))
-    rep.excluded_other_instrument += int(np.count_nonzero(cats == ins.OTHER))
+    t = "definitions"
+    rep.excluded_spread += _tally(tallies, t, "excluded_spread", days[cats == ins.SPREAD])
+    rep.excluded_other_instrument += _tally(
+        tallies, t, "excluded_other_instrument", days[cats == ins.OTHER]
+    )
     keep = np.flatnonzero((cats == ins.FUTURE) | (cats == ins.OPTION))
     for i in keep.tolist():
         registry.add(

@@ -31,9 +31,11 @@ from numba import njit
 
 from engines.events import LV_ASK_PX, LV_BID_PX, N_LEVELS, UNDEF_PRICE, DepthBatch
 from replay.common.atomic import commit, temp_path_for
+from replay.common.hashing import sha256_file
 from replay.lake.layout import partition_file
 from replay.lake.level_block import PRICE_PLANES, SIZE_PLANES, level_columns
 from replay.lake.partition_digest import partition_sha256
+from replay.lake.partition_digest import record as record_digest
 
 SILVER_VERSION = "1"
 N_SLOTS = 4 * N_LEVELS
@@ -245,6 +247,7 @@ def build_silver(lake: Path, date: dt.date, rows: int = _ENCODE_ROWS) -> Path | 
         tmp.unlink(missing_ok=True)
         raise
     commit(tmp, final)
+    record_digest(final, sha256_file(final))  # a replay lists it as an input when it reads it
     return final
 
 

@@ -85,6 +85,7 @@ class GroupWriter:
         self._pool: ThreadPoolExecutor | None = None
         self._inflight: Future[None] | None = None
         self.rows = 0
+        self.metadata: dict[bytes, bytes] | None = None  # footer key-value metadata, if any
 
     def _submit(self, t: pa.Table) -> None:
         if self._pool is None:
@@ -121,6 +122,8 @@ class GroupWriter:
             if self._pool is not None:
                 self._pool.shutdown(wait=True)
                 self._pool = None
+            if self.metadata:
+                self._writer.add_key_value_metadata(self.metadata)
             self._writer.close()
             # read back from the page cache (~1.8 GB/s): hashing through a Python sink while
             # writing took the GIL for every page and stalled ingest's main thread
@@ -147,6 +150,7 @@ class RunSet:
         self._max: tuple[int, int] | None = None
         self.out_of_order = 0
         self.rows = 0
+        self.metadata: dict[bytes, bytes] | None = None  # the partition's footer metadata
 
     def add(self, t: pa.Table) -> None:
         if t.num_rows == 0:
@@ -194,6 +198,7 @@ class RunSet:
 
     def close(self) -> None:
         if self._writer is not None:
+            self._writer.metadata = self.metadata  # the last run becomes the partition alone
             self._writer.close()
             self.run_sha256.append(self._writer.sha256)
             self._writer = None
@@ -216,6 +221,7 @@ class RunSet:
         tmp = temp_path_for(final, tag)
         final.parent.mkdir(parents=True, exist_ok=True)
         out = GroupWriter(tmp, self.table_name)
+        out.metadata = self.metadata
         try:
             merge_sorted(inputs, self.key, out.write)
             out.close()

@@ -82,7 +82,8 @@ def committed_match(job: ReplayJob) -> dict | None:
     partition it would read) and output-shaping libraries. None otherwise."""
     try:
         committed = read_session(job.out, job.date.isoformat())
-        inputs = [p.record() for p in session_inputs(job.lake, job.date, job.symbol).partitions]
+        src = session_inputs(job.lake, job.date, job.symbol, job.use_silver)
+        inputs = [p.record() for p in src.partitions]
     except LevelReplayError:  # no consistent pair, or the session no longer resolves
         return None
     det = committed.det

@@ -101,7 +101,6 @@ def replay_session(
     )
     run |= {"depth_source": session.depth_source, "event_loop_s": round(loop_s, 3)}
     manifest = session_manifest(
-        lake=job.lake,
         cfg=cfg,
         sources=session.sources,
         setup=session.setup,

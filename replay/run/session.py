@@ -27,9 +27,13 @@ from replay.errors import UserError
 from replay.lake.instruments import ES_OUTRIGHT
 from replay.lake.layout import bronze_root, list_dates, partition_file
 from replay.lake.partition_digest import partition_sha256
+from replay.lake.partition_quality import partition_counts
 from replay.lake.reader import Keyed, iter_depth, iter_option_trades, iter_trades
 from replay.lake.silver import iter_silver_depth, silver_file, silver_stamp
+from replay.run.definitions_used import DAY_COLUMN, DefinitionsUsed, definitions_used
 from replay.run.merge import merged_chunks
+
+SILVER_TABLE = "silver_mbp10"
 
 
 @dataclass(frozen=True)
@@ -40,10 +44,26 @@ class PartitionInfo:
     path: str  # relative to the lake root
     sha256: str
     rows: int
+    instruments: int | None = None  # definitions only: how many instruments' records
+
+    @classmethod
+    def of(cls, lake: Path, table: str, path: Path) -> PartitionInfo:
+        """A committed partition file (its sha256 from the digest ingest left beside it)."""
+        rows = pq.ParquetFile(path).metadata.num_rows
+        return cls(table, str(path.relative_to(lake)), partition_sha256(path), rows)
+
+    @classmethod
+    def of_definitions(cls, used: DefinitionsUsed) -> PartitionInfo:
+        """The definition records the session used (from several partitions: the table's path)."""
+        return cls("definitions", "bronze/definitions", used.sha256, used.records, used.instruments)
 
     def record(self) -> dict[str, object]:
         """The manifest's ``inputs`` entry."""
-        return {"table": self.table, "path": self.path, "sha256": self.sha256, "rows": self.rows}
+        out: dict[str, object] = {"table": self.table, "path": self.path, "sha256": self.sha256}
+        out["rows"] = self.rows
+        if self.instruments is not None:
+            out["instruments"] = self.instruments
+        return out
 
 
 @dataclass(frozen=True)
@@ -60,7 +80,13 @@ class SessionSources:
     silver_path: Path | None  # the depth partition's Silver mirror, when its stamp matches
     options: OptionDefinitions
     option_trades_without_definition: int
-    partitions: tuple[PartitionInfo, ...]
+    partitions: tuple[PartitionInfo, ...]  # every input read; Silver only when it is read
+    ingest_quality: dict[str, int]  # from the session's own partitions' footers
+
+    def without_silver(self) -> SessionSources:
+        """The same session read from Bronze alone."""
+        parts = tuple(p for p in self.partitions if p.table != SILVER_TABLE)
+        return dataclasses.replace(self, silver_path=None, partitions=parts)
 
 
 def _existing(lake: Path, table: str, date: dt.date) -> Path | None:
@@ -134,31 +160,26 @@ def _symbols(path: Path) -> dict[int, str]:
 
 
 def _definitions_upto(lake: Path, date: dt.date) -> pa.Table | None:
-    """Every definition on or before ``date``: the latest per instrument wins (by ts_recv)."""
-    parts = [partition_file(lake, "definitions", d) for d in list_dates(lake, "definitions")]
-    parts = [p for p, d in zip(parts, list_dates(lake, "definitions"), strict=True) if d <= date]
-    if not parts:
+    """Every definition record on or before ``date``, each with its partition's trade date
+    (``DAY_COLUMN``), sorted by (instrument_id, ts_recv, src_key, src_row)."""
+    tables = []
+    for d in list_dates(lake, "definitions"):
+        if d <= date:
+            t = pq.read_table(partition_file(lake, "definitions", d))
+            tables.append(t.append_column(DAY_COLUMN, pa.array([d] * t.num_rows, pa.date32())))
+    if not tables:
         return None
-    cols = [
-        "ts_recv",
-        "src_key",
-        "src_row",
-        "instrument_id",
-        "raw_symbol",
-        "instrument_class",
-        "strike_price",
-        "expiration",
-        "underlying",
-    ]
-    t = pa.concat_tables([pq.read_table(p, columns=cols) for p in parts])
-    order = np.lexsort(
-        [t.column(c).to_numpy() for c in ("src_row", "src_key", "ts_recv", "instrument_id")]
-    )
-    t = t.take(pa.array(order))
-    ids = t.column("instrument_id").to_numpy()
+    t = pa.concat_tables(tables)
+    keys = ("src_row", "src_key", "ts_recv", "instrument_id")
+    return t.take(pa.array(np.lexsort([t.column(c).to_numpy() for c in keys])))
+
+
+def _latest(defs: pa.Table) -> pa.Table:
+    """The latest record per instrument (by ts_recv) of a table sorted as above."""
+    ids = defs.column("instrument_id").to_numpy()
     last = np.ones(len(ids), dtype=bool)
     last[:-1] = ids[1:] != ids[:-1]
-    return t.filter(pa.array(last))
+    return defs.filter(pa.array(last))
 
 
 def resolve_session(lake: Path, date: dt.date, symbol: str | None = None) -> SessionSources:
@@ -193,7 +214,8 @@ def resolve_session(lake: Path, date: dt.date, symbol: str | None = None) -> Ses
         if p is not None:
             for k, v in _symbols(p).items():
                 syms.setdefault(k, v)
-    defs = _definitions_upto(lake, date)
+    all_defs = _definitions_upto(lake, date)
+    defs = None if all_defs is None else _latest(all_defs)
     if defs is not None:
         for iid, raw in zip(
             defs.column("instrument_id").to_pylist(),
@@ -215,36 +237,24 @@ def resolve_session(lake: Path, date: dt.date, symbol: str | None = None) -> Ses
         if not candidates:
             raise UserError(f"session {date.isoformat()} has no ES outright", path=str(lake))
         primary = sorted(candidates.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
-    opt_defs, orphans = _option_universe(defs, options)
-    parts = []
-    for table, p in (
-        ("futures_mbp10", depth),
-        ("futures_trades", trades),
-        ("option_trades", options),
-    ):
-        if p is not None:
-            parts.append(
-                PartitionInfo(
-                    table,
-                    str(p.relative_to(lake)),
-                    partition_sha256(p),
-                    pq.ParquetFile(p).metadata.num_rows,
-                )
-            )
-    for d in list_dates(lake, "definitions"):
-        if d <= date:
-            p = partition_file(lake, "definitions", d)
-            parts.append(
-                PartitionInfo(
-                    "definitions",
-                    str(p.relative_to(lake)),
-                    partition_sha256(p),
-                    pq.ParquetFile(p).metadata.num_rows,
-                )
-            )
+    opt_defs, orphans, traded = _option_universe(defs, options)
+    parts = [
+        PartitionInfo.of(lake, table, p)
+        for table, p in (
+            ("futures_mbp10", depth),
+            ("futures_trades", trades),
+            ("option_trades", options),
+        )
+        if p is not None
+    ]
+    used = definitions_used(all_defs, date, np.append(traded, np.int64(primary)))
+    parts.append(PartitionInfo.of_definitions(used))
+    own = [p for p in (depth, trades, options, _existing(lake, "definitions", date)) if p]
     silver = silver_file(lake, date)
     depth_sha = next((p.sha256 for p in parts if p.table == "futures_mbp10"), None)
     use_silver = depth_sha is not None and silver.is_file() and silver_stamp(silver) == depth_sha
+    if use_silver:
+        parts.append(PartitionInfo.of(lake, SILVER_TABLE, silver))
     return SessionSources(
         date=date,
         primary_id=int(primary),
@@ -257,11 +267,15 @@ def resolve_session(lake: Path, date: dt.date, symbol: str | None = None) -> Ses
         options=opt_defs,
         option_trades_without_definition=orphans,
         partitions=tuple(parts),
+        ingest_quality=partition_counts(own),
     )
 
 
-def _option_universe(defs: pa.Table | None, options: Path | None) -> tuple[OptionDefinitions, int]:
-    """C/P definitions on the ES family, sorted by instrument_id; count trades without one."""
+def _option_universe(
+    defs: pa.Table | None, options: Path | None
+) -> tuple[OptionDefinitions, int, np.ndarray]:
+    """C/P definitions on the ES family, sorted by instrument_id; the count of trades without
+    one; the distinct traded option instruments."""
     empty = OptionDefinitions(
         np.zeros(0, np.int64), np.zeros(0, bool), np.zeros(0, np.int64), np.zeros(0, np.int64)
     )
@@ -284,19 +298,20 @@ def _option_universe(defs: pa.Table | None, options: Path | None) -> tuple[Optio
             strike=t.column("strike_price").to_numpy().astype(np.int64)[order],
             expiration=t.column("expiration").to_numpy().astype(np.int64)[order],
         )
-    orphans = 0
+    orphans, traded = 0, np.zeros(0, np.int64)
     if options is not None:
         ids = pq.read_table(options, columns=["instrument_id"]).column(0).to_numpy()
         orphans = int(np.count_nonzero(~np.isin(ids.astype(np.int64), opt.instrument_id)))
-    return opt, orphans
+        traded = np.unique(ids.astype(np.int64))
+    return opt, orphans, traded
 
 
-def iter_session_depth(inputs: SessionSources, use_silver: bool = True) -> Iterator[Keyed]:
+def iter_session_depth(inputs: SessionSources) -> Iterator[Keyed]:
     """The primary future's MBP-10 records: from Silver when it mirrors the partition, else Bronze.
 
     Both give the same DepthBatches (tested), so the choice never changes Gold.
     """
-    if use_silver and inputs.silver_path is not None:
+    if inputs.silver_path is not None:
         assert inputs.depth_path is not None
         silver, bronze, iid = inputs.silver_path, inputs.depth_path, inputs.primary_id
         for ts, seq, sk, sr, batch in iter_silver_depth(silver, bronze, iid):
@@ -326,31 +341,30 @@ def prior_session(
         if not mine.any():
             continue  # that day traded other contracts only: look one day further back
         px = t.column("price").to_numpy().astype(np.int64)[mine]
-        info = PartitionInfo(
-            "futures_trades",
-            str(p.relative_to(lake)),
-            partition_sha256(p),
-            pq.ParquetFile(p).metadata.num_rows,
-        )
+        info = PartitionInfo.of(lake, "futures_trades", p)
         return PriorSession(high=int(px.max()), low=int(px.min()), close=int(px[-1])), info
     return None, None
 
 
 def _resolve(
-    lake: Path, date: dt.date, symbol: str | None
+    lake: Path, date: dt.date, symbol: str | None, use_silver: bool
 ) -> tuple[SessionSources, PriorSession | None]:
     """The session's sources with every input partition the manifest will list (the previous
     session's behind PDH/PDL/PDC included), and that previous session."""
     src = resolve_session(lake, date, symbol)
+    if not use_silver:
+        src = src.without_silver()
     prior, prior_input = prior_session(lake, date, src.primary_id)
     if prior_input is not None:
         src = dataclasses.replace(src, partitions=(*src.partitions, prior_input))
     return src, prior
 
 
-def session_inputs(lake: Path, date: dt.date, symbol: str | None = None) -> SessionSources:
+def session_inputs(
+    lake: Path, date: dt.date, symbol: str | None = None, use_silver: bool = True
+) -> SessionSources:
     """What a replay of the session would read, without reading any event (``--resume``)."""
-    return _resolve(lake, date, symbol)[0]
+    return _resolve(lake, date, symbol, use_silver)[0]
 
 
 def _peek(it: Iterator[Keyed]) -> tuple[int | None, Iterator[Keyed]]:
@@ -396,9 +410,9 @@ def open_session(
 ) -> OpenSession:
     """Resolve a session, open its streams and merge them (nothing is read past the first batch
     of each stream until the chunks are consumed)."""
-    src, prior = _resolve(lake, date, symbol)
-    depth_it = iter_session_depth(src, use_silver)
-    depth_source = "silver" if use_silver and src.silver_path is not None else "bronze"
+    src, prior = _resolve(lake, date, symbol, use_silver)
+    depth_it = iter_session_depth(src)
+    depth_source = "silver" if src.silver_path is not None else "bronze"
     trades_src = src.trades_path or src.depth_path
     trades_it = (
         iter_trades(trades_src, src.primary_id, src.trades_from_depth)

@@ -33,7 +33,8 @@ def test_recorded_digest_is_the_file_hash(session: Session, tmp_path: Path) -> N
         assert doc["size"] == p.stat().st_size
     inputs = resolve_session(lake, DATE)
     for part in inputs.partitions:
-        assert part.sha256 == sha256_file(lake / part.path)
+        if part.table != "definitions":  # the records used, hashed by definitions_used
+            assert part.sha256 == sha256_file(lake / part.path)
 
 
 def test_a_changed_partition_is_hashed_again(session: Session, tmp_path: Path) -> None:

@@ -187,7 +187,12 @@ def test_gold_is_the_same_with_or_without_silver_and_stale_silver_is_ignored(
         man = json.loads(manifest_file(tmp_path / name, DATE).read_text())
         assert man["run"]["depth_source"] == name
         outs[name] = (gold_file(tmp_path / name, DATE).read_bytes(), res.digest)
-    assert outs["silver"] == outs["bronze"]
+        tables = [i["table"] for i in man["deterministic"]["inputs"]]
+        assert ("silver_mbp10" in tables) == use  # Silver is an input only when it is read
+        outs[name + "-outputs"] = (res.outputs_digest,)
+    assert outs["silver"][0] == outs["bronze"][0]  # same Gold bytes
+    assert outs["silver-outputs"] == outs["bronze-outputs"]
+    assert outs["silver"][1] != outs["bronze"][1]  # ... from different inputs
     # Silver stamped for other Bronze bytes is not used: the replay reads Bronze.
     sv = silver_file(lake, DATE)
     w = SilverWriter(sv)

@@ -1,0 +1,71 @@
+"""Ingest's data-quality counts, kept in each Bronze partition's own Parquet footer (SPEC §3.2).
+
+A session's manifest reports what ingest repaired or excluded on its way into the partitions the
+session reads. Taking those counts from the ingest log made them depend on which other files were
+ingested and in which order (a log row covers a whole file, every date it touched). Instead each
+partition carries, under one key-value metadata key, the counts of every source file that wrote
+rows into it, keyed by that file's ``src_key``: the partition's sha256 covers them, re-ingesting a
+file replaces only its own entry, and the sum is the same whatever the ingest order.
+
+Counts are attributed to the partition the record would have gone to: the MBP-10 file's exclusions
+to ``futures_mbp10``, a trades file's spreads and other instruments to ``futures_trades`` and its
+option trades without a definition to ``option_trades``, definitions to ``definitions``. Counts for
+a (table, date) where the file wrote no row stay in the ingest log and report only (decisions.md).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+QUALITY_KEY = b"levelreplay.ingest_quality"
+COUNTERS = (
+    "excluded_orphan_option",
+    "excluded_other_instrument",
+    "excluded_spread",
+    "out_of_order_resorted",
+)
+"""What ingest counts per partition; the manifest reports each as ``ingest_<name>``."""
+
+Entries = dict[str, dict[str, int]]  # source key (hex) -> counter -> count
+
+
+def source_tag(src_key: int) -> str:
+    """A source file's entry name: its ``src_key`` as 16 hex digits (sorts like the key bytes)."""
+    return f"{src_key & 0xFFFFFFFFFFFFFFFF:016x}"
+
+
+def read_entries(path: Path) -> Entries:
+    """The per-source counts in a partition's footer (none for a partition without them)."""
+    md = pq.ParquetFile(path).metadata.metadata or {}
+    raw = md.get(QUALITY_KEY)
+    if raw is None:
+        return {}
+    doc = json.loads(raw)
+    return {str(k): {c: int(v.get(c, 0)) for c in COUNTERS} for k, v in doc.items()}
+
+
+def merged_entries(existing: Path | None, src_key: int, counts: dict[str, int]) -> Entries:
+    """The partition's entries after this source file's commit: its own entry replaced."""
+    out = read_entries(existing) if existing is not None and existing.is_file() else {}
+    out[source_tag(src_key)] = {c: int(counts.get(c, 0)) for c in COUNTERS}
+    return out
+
+
+def footer_metadata(entries: Entries) -> dict[bytes, bytes]:
+    """The key-value metadata to write: canonical JSON, so equal counts give equal bytes."""
+    text = json.dumps(entries, sort_keys=True, separators=(",", ":"))
+    return {QUALITY_KEY: text.encode()}
+
+
+def partition_counts(paths: Iterable[Path]) -> dict[str, int]:
+    """Counts summed over the given partitions and every source file in each."""
+    total = dict.fromkeys(COUNTERS, 0)
+    for p in paths:
+        for counts in read_entries(p).values():
+            for c in COUNTERS:
+                total[c] += counts[c]
+    return {f"ingest_{c}": total[c] for c in COUNTERS}
