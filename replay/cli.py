@@ -183,10 +183,8 @@ def replay(
     from replay.gold.layout import gold_root
     from replay.run.executor import (
         FAILED,
+        execute,
         range_jobs,
-        run_dask,
-        run_local,
-        run_serial,
         summary_lines,
         write_summary,
     )
@@ -222,13 +220,10 @@ def replay(
             path=str(lake),
             expected="a range holding an ingested session (see levelreplay info)",
         )
-    if scheduler is not None:
-        reports_it = run_dask(jobs, scheduler, resume)
-    elif workers > 1:
-        reports_it = run_local(jobs, workers, resume)
-    else:
-        progress = lambda j: snap_progress(f"replay {j.date.isoformat()}")  # noqa: E731
-        reports_it = run_serial(jobs, progress, resume)
+    progress = lambda j: snap_progress(f"replay {j.date.isoformat()}")  # noqa: E731
+    reports_it = execute(
+        jobs, workers=workers, scheduler=scheduler, resume=resume, progress=progress
+    )
     reports = []
     for rep in reports_it:
         reports.append(rep)
@@ -258,6 +253,66 @@ def verify(
     if diffs:
         raise CheckFailed("DIFFERENT\n" + "\n".join(str(d) for d in diffs))
     typer.echo(f"identical: {a} == {b} (Gold bytes and manifests' deterministic parts)")
+
+
+@app.command()
+@_guarded
+def regress(
+    lake: Annotated[Path, typer.Option("--lake", help="lake root written by ingest")],
+    golden: Annotated[Path, typer.Option("--golden", help="golden JSON (small, kept in git)")],
+    update: Annotated[
+        bool, typer.Option("--update", help="rewrite the golden file from this run")
+    ] = False,
+    config: Annotated[Path | None, typer.Option("--config", help="TOML [engine] overrides")] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", help="sessions replayed at once on a local process pool")
+    ] = 1,
+    scheduler: Annotated[
+        str | None,
+        typer.Option("--scheduler", help="a Dask distributed scheduler, tcp://host:port"),
+    ] = None,
+    report: Annotated[
+        Path,
+        typer.Option(
+            "--report", help="report directory (regress.md, regress.json, runs, baseline)"
+        ),
+    ] = Path("regress"),
+    strict: Annotated[
+        bool, typer.Option("--strict", help="provenance-only changes fail too")
+    ] = False,
+) -> None:
+    """Nightly regression: replay every session of the golden file twice (two chunk sizes),
+    check run-to-run identity and compare with the file. Exit 1 on Gold drift, a run-to-run
+    difference or a failed session (provenance-only changes too with --strict)."""
+    from replay.common.progress import snap_progress
+    from replay.run.regress import regress as run_regress
+    from replay.run.regress_report import summary_line, to_markdown, write_reports
+
+    if workers < 1:
+        raise UserError(f"--workers {workers}", expected="at least 1")
+    res = run_regress(
+        lake,
+        golden,
+        config=load_config(config),
+        report_dir=report,
+        update=update,
+        strict=strict,
+        workers=workers,
+        scheduler=scheduler,
+        progress=lambda j: snap_progress(f"regress {j.date.isoformat()} → {j.out.name}"),
+    )
+    md, js = write_reports(res)
+    if sys.stdout.isatty():
+        typer.echo(to_markdown(res))
+    else:
+        for c in res.checks:
+            if c.status != "pass":
+                typer.echo(f"{c.status.upper()} {c.date}: {c.detail}")
+    typer.echo(f"{summary_line(res)}; report {md} and {js.name}")
+    if res.updated:
+        typer.echo(f"golden file written: {golden}")
+    if res.failed:
+        raise CheckFailed(summary_line(res))
 
 
 @app.command()

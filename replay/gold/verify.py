@@ -175,7 +175,7 @@ def _inputs_diff(a: list[dict], b: list[dict]) -> str:
     return "; ".join(parts)
 
 
-def _provenance(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
+def provenance(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
     """What differs between two ``deterministic`` parts whose Gold bytes are identical."""
     out = []
     skip = {"digest", "outputs", "outputs_digest"}
@@ -203,7 +203,7 @@ def compare_sessions(a: SessionOutput, b: SessionOutput) -> list[Difference]:
         return [Difference(DRIFT, f"session {a.date}: {_first_row_difference(a, b)}")]
     if a.det == b.det:
         return []
-    what = "; ".join(_provenance(a.det, b.det)) or "manifests differ"
+    what = "; ".join(provenance(a.det, b.det)) or "manifests differ"
     return [Difference(PROVENANCE, f"session {a.date}: Gold identical; {what}")]
 
 

@@ -174,6 +174,23 @@ def run_local(jobs: list[ReplayJob], workers: int, resume: bool = False) -> Iter
                     yield SessionReport(job.date, FAILED, reason)
 
 
+def execute(
+    jobs: list[ReplayJob],
+    *,
+    workers: int = 1,
+    scheduler: str | None = None,
+    resume: bool = False,
+    progress: Callable[[ReplayJob], object] | None = None,
+) -> Iterator[SessionReport]:
+    """The jobs on the executor the options name: a Dask cluster (``scheduler``), a local
+    process pool (``workers`` > 1), else serially in this process (with ``progress``)."""
+    if scheduler is not None:
+        return run_dask(jobs, scheduler, resume)
+    if workers > 1:
+        return run_local(jobs, workers, resume)
+    return run_serial(jobs, progress, resume)
+
+
 def summary_lines(reports: list[SessionReport]) -> list[str]:
     """The range's table, in date order whatever order the sessions finished in."""
     head = f"{'session':<10}  {'status':<6}  {'events':>11}  {'snaps':>8}  {'rows':>9}  "

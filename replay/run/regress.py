@@ -1,0 +1,259 @@
+"""`levelreplay regress`: the nightly determinism regression (SPEC §4, §3.3).
+
+Every session the golden file lists is replayed twice, with different chunk sizes, into
+``REPORT/runs/a`` and ``REPORT/runs/b``. Each session is then one of:
+
+- ``pass``: both runs byte-identical; run A's ``outputs_digest`` and ``digest`` equal the file's;
+- ``provenance``: Gold bytes as the file says, but the manifest ``digest`` differs (code, config or
+  an input changed without changing Gold): named, reported apart, a failure only with ``--strict``;
+- ``drift``: the Gold bytes differ from the file's. The row is named by comparing with the
+  baseline — ``REPORT/baseline`` keeps the Gold of the golden bytes from the last ``--update`` or
+  passing run — else the digests are;
+- ``run-to-run``: the two chunkings gave different Gold or manifests (determinism is broken);
+- ``failed``: a replay failed (e.g. a golden session that is not in the lake);
+- ``new``: (``--update`` only) a session the file does not list yet.
+
+``--update`` rewrites the file from run A, and refuses after a failed or non-identical run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engines.config import EngineConfig
+from replay.common.atomic import write_bytes_atomic
+from replay.errors import LevelReplayError, UserError
+from replay.gold.golden import Golden, golden_from_manifests, read_golden, write_golden
+from replay.gold.layout import gold_file, manifest_file, staging_dir
+from replay.gold.verify import DRIFT as DRIFT_KIND
+from replay.gold.verify import (
+    Difference,
+    SessionOutput,
+    compare_sessions,
+    provenance,
+    read_session,
+)
+from replay.lake.layout import list_dates
+from replay.run.executor import FAILED, SessionReport, execute
+from replay.run.replay_job import ReplayJob
+
+CHUNKS: tuple[int | None, int] = (None, 4099)
+"""Run A as the reader delivers batches, run B in 4099-event chunks (a prime: chunk edges fall
+everywhere relative to snaps and batches)."""
+
+PASS, PROVENANCE, DRIFT, RUN_TO_RUN, FAILED_CHECK, NEW = (
+    "pass",
+    "provenance",
+    "drift",
+    "run-to-run",
+    "failed",
+    "new",
+)
+FAILING = (DRIFT, RUN_TO_RUN, FAILED_CHECK)
+
+
+@dataclass(frozen=True)
+class SessionCheck:
+    """One golden session's verdict."""
+
+    date: str
+    status: str
+    detail: str
+    rows: int | None = None
+    outputs_digest: str | None = None  # run A's
+    golden_outputs_digest: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "date": self.date,
+            "status": self.status,
+            "detail": self.detail,
+            "rows": self.rows,
+            "outputs_digest": self.outputs_digest,
+            "golden_outputs_digest": self.golden_outputs_digest,
+        }
+
+
+@dataclass(frozen=True)
+class RegressResult:
+    """The whole regression: every session's check, in date order, and what was decided."""
+
+    golden: Path
+    lake: Path
+    report_dir: Path
+    checks: tuple[SessionCheck, ...]
+    strict: bool
+    updated: bool
+    refused: str | None  # why --update did not write the file
+    seconds: float
+    executor: str
+
+    @property
+    def failed(self) -> bool:
+        bad = FAILING + ((PROVENANCE,) if self.strict else ())
+        return self.refused is not None or (
+            not self.updated and any(c.status in bad for c in self.checks)
+        )
+
+    def count(self, status: str) -> int:
+        return sum(c.status == status for c in self.checks)
+
+
+def regress(
+    lake: Path,
+    golden_path: Path,
+    *,
+    config: EngineConfig,
+    report_dir: Path,
+    update: bool = False,
+    strict: bool = False,
+    workers: int = 1,
+    scheduler: str | None = None,
+    progress: Callable[[ReplayJob], object] | None = None,
+) -> RegressResult:
+    """Replay, compare, and (``update``) rewrite the golden file; never raises for a session."""
+    t0 = time.perf_counter()
+    golden = _golden_or_none(golden_path, update)
+    dates = _dates(lake, golden)
+    clear_runs(report_dir)
+    outs = [report_dir / "runs" / name for name in ("a", "b")]
+    reports: list[dict[str, SessionReport]] = []
+    for out, chunk in zip(outs, CHUNKS, strict=True):
+        jobs = [ReplayJob(lake, d, out, config, chunk_events=chunk, force=True) for d in dates]
+        runs = execute(jobs, workers=workers, scheduler=scheduler, progress=progress)
+        reports.append({r.date.isoformat(): r for r in runs})
+    baseline = report_dir / "baseline"
+    checks = [_check(d.isoformat(), reports, outs, golden, baseline) for d in sorted(dates)]
+    refused = updated = None
+    if update:
+        bad = [c for c in checks if c.status in (FAILED_CHECK, RUN_TO_RUN)]
+        if bad:
+            refused = "; ".join(f"{c.date} {c.status}" for c in bad)
+        else:
+            sessions = [read_session(outs[0], c.date) for c in checks]
+            write_golden(golden_path, golden_from_manifests([s.manifest for s in sessions]))
+            for s in sessions:
+                _keep_baseline(s, baseline)
+            updated = True
+    else:
+        for c in checks:  # the Gold is the golden bytes: keep it to name the row of a drift
+            if c.status in (PASS, PROVENANCE):
+                _keep_baseline(read_session(outs[0], c.date), baseline)
+    return RegressResult(
+        golden=golden_path,
+        lake=lake,
+        report_dir=report_dir,
+        checks=tuple(checks),
+        strict=strict,
+        updated=bool(updated),
+        refused=refused,
+        seconds=time.perf_counter() - t0,
+        executor="dask" if scheduler else ("process-pool" if workers > 1 else "serial"),
+    )
+
+
+def _golden_or_none(path: Path, update: bool) -> Golden | None:
+    if update and not path.exists():
+        return None  # a first --update lists every session of the lake
+    return read_golden(path)
+
+
+def _dates(lake: Path, golden: Golden | None) -> list[dt.date]:
+    if golden is not None:
+        return [dt.date.fromisoformat(s.date) for s in golden.sessions]
+    have = set(list_dates(lake, "futures_mbp10")) | set(list_dates(lake, "futures_trades"))
+    if not have:
+        raise UserError("no sessions to record", path=str(lake), expected="an ingested lake")
+    return sorted(have)
+
+
+def _check(
+    date: str,
+    reports: list[dict[str, SessionReport]],
+    outs: list[Path],
+    golden: Golden | None,
+    baseline: Path,
+) -> SessionCheck:
+    ra, rb = (r.get(date) for r in reports)
+    g = None if golden is None else golden.session(date)
+    gd = None if g is None else g.outputs_digest
+    for name, r in (("A", ra), ("B", rb)):
+        if r is None or r.status == FAILED:
+            why = "no report" if r is None else r.reason
+            return SessionCheck(date, FAILED_CHECK, f"run {name} failed: {why}", None, None, gd)
+    try:
+        a, b = read_session(outs[0], date), read_session(outs[1], date)
+    except LevelReplayError as exc:
+        return SessionCheck(date, FAILED_CHECK, str(exc), None, None, gd)
+    rows, od = a.det["rows"], a.det["outputs_digest"]
+    diffs = compare_sessions(a, b)
+    if diffs:
+        what = _described(diffs, date)
+        return SessionCheck(date, RUN_TO_RUN, f"chunks {CHUNKS}: {what}", rows, od, gd)
+    if golden is None or g is None:
+        return SessionCheck(date, NEW, "not in the golden file", rows, od, gd)
+    changed = provenance(_recorded(golden.provenance(date), a.det), a.det)
+    if od != g.outputs_digest:
+        detail = _drift_detail(baseline, a, g.outputs_digest)
+        if changed:
+            detail += "; changed since the golden file: " + "; ".join(changed)
+        return SessionCheck(date, DRIFT, detail, rows, od, gd)
+    if a.det["digest"] != g.digest:
+        what = "; ".join(changed) or "manifest fields the golden file does not record"
+        return SessionCheck(date, PROVENANCE, f"Gold identical; {what}", rows, od, gd)
+    return SessionCheck(date, PASS, "Gold and manifest digest as recorded", rows, od, gd)
+
+
+def _recorded(golden_fields: dict[str, Any], det: dict[str, Any]) -> dict[str, Any]:
+    """The golden file's fields, with ``det``'s value for any it does not record."""
+    return {k: golden_fields.get(k, v) for k, v in det.items()}
+
+
+def _drift_detail(baseline: Path, a: SessionOutput, golden_outputs: str) -> str:
+    """Name the first differing row against the baseline Gold when it holds the golden bytes."""
+    try:
+        base = read_session(baseline, a.date)
+    except LevelReplayError:
+        base = None
+    if base is not None and base.det["outputs_digest"] == golden_outputs:
+        return _described(compare_sessions(base, a), a.date)
+    return (
+        f"outputs_digest {golden_outputs[:16]}… (golden) vs {a.det['outputs_digest'][:16]}…; "
+        f"no baseline Gold of the golden bytes in {baseline} to name the row "
+        f"(a passing run or --update keeps one)"
+    )
+
+
+def _described(diffs: list[Difference], date: str) -> str:
+    """verify's differences without the session prefix the report already shows."""
+    return "; ".join(
+        f"{'' if d.kind == DRIFT_KIND else d.kind + ': '}{d.what.removeprefix(f'session {date}: ')}"
+        for d in diffs
+    )
+
+
+def _keep_baseline(s: SessionOutput, baseline: Path) -> None:
+    """Copy a session's pair into the baseline (Gold, then manifest; each atomically) unless
+    the baseline already holds the same bytes."""
+    date = dt.date.fromisoformat(s.date)
+    try:
+        same = read_session(baseline, s.date).det["outputs_digest"] == s.det["outputs_digest"]
+    except LevelReplayError:
+        same = False
+    man = manifest_file(s.out, date).read_bytes()
+    if same and manifest_file(baseline, date).read_bytes() == man:
+        return
+    staging = staging_dir(baseline)
+    write_bytes_atomic(gold_file(baseline, date), s.gold.read_bytes(), "base", staging)
+    write_bytes_atomic(manifest_file(baseline, date), man, "base", staging)
+
+
+def clear_runs(report_dir: Path) -> None:
+    """Remove last night's two runs (the baseline stays)."""
+    shutil.rmtree(report_dir / "runs", ignore_errors=True)
