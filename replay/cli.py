@@ -179,8 +179,9 @@ def replay(
     """Bronze → Gold + manifest for each session. A range (--end-date) runs every session with
     data, reports a failing one with its reason while the others complete (exit 1), prints a
     table in date order and writes OUT/gold/_runs/replay-summary.json."""
-    from replay.common.progress import snap_progress
+    from replay.common.progress import range_progress, snap_progress
     from replay.gold.layout import gold_root
+    from replay.lake.layout import lake_dates
     from replay.run.executor import (
         FAILED,
         execute,
@@ -213,28 +214,35 @@ def replay(
             f"digest {res.digest[:16]}"
         )
         return
-    jobs = range_jobs(job, None if end_date is None else _date(end_date))
+    jobs, skipped = range_jobs(job, None if end_date is None else _date(end_date))
     if not jobs:
+        have = lake_dates(lake)
         raise UserError(
-            f"no session with futures data from {date} to {end_date}",
+            f"no replayable session from {date} to {end_date}",
             path=str(lake),
-            expected="a range holding an ingested session (see levelreplay info)",
+            expected="a range holding an ingested session; the lake has "
+            + (f"{len(have)} dates, {have[0]} to {have[-1]}" if have else "no sessions"),
         )
-    progress = lambda j: snap_progress(f"replay {j.date.isoformat()}")  # noqa: E731
-    reports_it = execute(
-        jobs, workers=workers, scheduler=scheduler, resume=resume, progress=progress
-    )
-    reports = []
-    for rep in reports_it:
-        reports.append(rep)
-        if rep.status == FAILED:
-            typer.echo(f"FAILED {rep.date.isoformat()}: {rep.reason}", err=True)
+    reports = list(skipped)
+    with range_progress(len(jobs), "replay") as bar:
+        for rep in execute(
+            jobs,
+            workers=workers,
+            scheduler=scheduler,
+            resume=resume,
+            progress=lambda j: bar.session(f"replay {j.date.isoformat()}"),
+        ):
+            bar.finished()
+            reports.append(rep)
+            if rep.status == FAILED:
+                typer.echo(f"FAILED {rep.date.isoformat()}: {rep.reason}", err=True)
     for line in summary_lines(reports):
         typer.echo(line)
     write_summary(gold_root(out) / "_runs" / "replay-summary.json", "replay", reports)
     failed = [r.date.isoformat() for r in reports if r.status == FAILED]
     if failed:
-        raise CheckFailed(f"{len(failed)} of {len(reports)} sessions failed: {', '.join(failed)}")
+        n = len(reports) - len(skipped)
+        raise CheckFailed(f"{len(failed)} of {n} sessions failed: {', '.join(failed)}")
 
 
 @app.command()
@@ -284,7 +292,6 @@ def regress(
     """Nightly regression: replay every session of the golden file twice (two chunk sizes),
     check run-to-run identity and compare with the file. Exit 1 on Gold drift, a run-to-run
     difference or a failed session (provenance-only changes too with --strict)."""
-    from replay.common.progress import snap_progress
     from replay.run.regress import regress as run_regress
     from replay.run.regress_report import summary_line, to_markdown, write_reports
 
@@ -299,7 +306,6 @@ def regress(
         strict=strict,
         workers=workers,
         scheduler=scheduler,
-        progress=lambda j: snap_progress(f"regress {j.date.isoformat()} → {j.out.name}"),
     )
     md, js = write_reports(res)
     if sys.stdout.isatty():

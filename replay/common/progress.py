@@ -29,3 +29,50 @@ def snap_progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
             prog.update(task, completed=done, total=max(total, done, 1))
 
         yield on_snap
+
+
+class RangeProgress:
+    """Progress of a many-session run: one bar of sessions done (any executor) and, for
+    sessions run in this process, a bar of the current session's snaps. Inert off a TTY."""
+
+    def __init__(self, prog: Progress | None, total: int, label: str):
+        self._prog = prog
+        self._task = None if prog is None else prog.add_task(f"{label} sessions", total=total)
+
+    def finished(self) -> None:
+        """One more session done (whatever its outcome)."""
+        if self._prog is not None and self._task is not None:
+            self._prog.advance(self._task)
+
+    @contextmanager
+    def session(self, label: str) -> Iterator[Callable[[int, int], None] | None]:
+        """Yields ``on_snap(done, total)`` for a session run in this process (None off a TTY)."""
+        if self._prog is None:
+            yield None
+            return
+        prog = self._prog
+        task = prog.add_task(label, total=1)
+
+        def on_snap(done: int, total: int) -> None:
+            prog.update(task, completed=done, total=max(total, done, 1))
+
+        try:
+            yield on_snap
+        finally:
+            prog.remove_task(task)
+
+
+@contextmanager
+def range_progress(total: int, label: str) -> Iterator[RangeProgress]:
+    """A ``RangeProgress`` over ``total`` sessions, shown on a terminal only."""
+    if not sys.stderr.isatty():
+        yield RangeProgress(None, total, label)
+        return
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,}/{task.total:,}"),
+        TimeRemainingColumn(),
+        transient=True,
+    ) as prog:
+        yield RangeProgress(prog, total, label)

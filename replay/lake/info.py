@@ -1,4 +1,5 @@
-"""`levelreplay info`: what a lake holds, read from Parquet footers only (fast on big lakes)."""
+"""`levelreplay info`: what a lake holds — per date its tables, rows and time spans (from Parquet
+footers) and whether it can be replayed, or why not (fast on big lakes)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pyarrow.parquet as pq
 
 from replay.errors import UserError
 from replay.lake.layout import bronze_root, list_dates, partition_file
+from replay.lake.replayable import replayability
 from replay.lake.schemas import TABLES
 
 
@@ -43,5 +45,7 @@ def lake_info(lake: Path) -> list[str]:
                 n = pq.ParquetFile(p).metadata.num_rows
                 lo, hi = _span(p)
                 parts.append(f"{t} {n:,} ({_fmt(lo)}–{_fmt(hi)} UTC)")
-        lines.append(f"  {d.isoformat()}: " + "; ".join(parts))
+        r = replayability(lake, d)
+        verdict = "replayable" if r.replayable else f"not replayable: {r.reason}"
+        lines.append(f"  {d.isoformat()} ({verdict}): " + "; ".join(parts))
     return lines

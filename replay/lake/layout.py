@@ -91,6 +91,12 @@ def list_dates(lake: Path, table: str) -> list[dt.date]:
     return out
 
 
+def lake_dates(lake: Path) -> list[str]:
+    """Every date with a futures partition (ISO strings, ascending)."""
+    dates = set(list_dates(lake, "futures_mbp10")) | set(list_dates(lake, "futures_trades"))
+    return [d.isoformat() for d in sorted(dates)]
+
+
 def parquet_writer(path: Path, table: str) -> pq.ParquetWriter:
     schema = SCHEMAS[table]
     return pq.ParquetWriter(

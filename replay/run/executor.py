@@ -27,12 +27,12 @@ from replay.common.atomic import write_bytes_atomic
 from replay.errors import LevelReplayError, UserError
 from replay.gold.manifest import OUTPUT_LIBRARIES, code_digest, library_versions
 from replay.gold.verify import read_session
-from replay.lake.layout import list_dates
+from replay.lake.replayable import replayability
 from replay.run.replay_job import ReplayJob, replay_session
 from replay.run.session import session_inputs
 
 Progress = Callable[[int, int], None]
-OK, FAILED, RESUMED = "ok", "failed", "resumed"
+OK, FAILED, RESUMED, SKIPPED = "ok", "failed", "resumed", "skipped"
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class SessionReport:
     """One session of a range run, as a worker returns it."""
 
     date: dt.date
-    status: str  # OK or FAILED
+    status: str  # OK, FAILED, RESUMED or SKIPPED
     reason: str | None
     rows: int = 0
     snaps: int = 0
@@ -64,16 +64,20 @@ def date_range(first: dt.date, last: dt.date | None) -> list[dt.date]:
     return [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
 
 
-def range_jobs(job: ReplayJob, end: dt.date | None) -> list[ReplayJob]:
-    """The job of every session with futures data from ``job.date`` through ``end`` (a single
-    date is always kept, so a missing session is reported by its replay)."""
-    dates = date_range(job.date, end)
-    if end is not None:
-        have = set(list_dates(job.lake, "futures_mbp10")) | set(
-            list_dates(job.lake, "futures_trades")
-        )
-        dates = [d for d in dates if d in have]
-    return [dataclasses.replace(job, date=d) for d in dates]
+def range_jobs(job: ReplayJob, end: dt.date | None) -> tuple[list[ReplayJob], list[SessionReport]]:
+    """The job of every replayable session from ``job.date`` through ``end``, and every other
+    date as a SKIPPED report with its reason (SPEC §4). A single date (``end`` None) is always
+    a job, so a session that cannot be replayed fails with the replay's own message."""
+    if end is None:
+        return [job], []
+    jobs, skipped = [], []
+    for d in date_range(job.date, end):
+        r = replayability(job.lake, d)
+        if r.replayable:
+            jobs.append(dataclasses.replace(job, date=d))
+        else:
+            skipped.append(SessionReport(d, SKIPPED, r.reason))
+    return jobs, skipped
 
 
 def committed_match(job: ReplayJob) -> dict | None:
@@ -193,19 +197,23 @@ def execute(
 
 def summary_lines(reports: list[SessionReport]) -> list[str]:
     """The range's table, in date order whatever order the sessions finished in."""
-    head = f"{'session':<10}  {'status':<6}  {'events':>11}  {'snaps':>8}  {'rows':>9}  "
+    head = f"{'session':<10}  {'status':<7} {'events':>11}  {'snaps':>8}  {'rows':>9}  "
     head += f"{'seconds':>7}  outputs digest"
     lines = [head]
     for r in sorted(reports, key=lambda r: r.date):
-        digest = (r.outputs_digest or "")[:16] if r.status == OK else (r.reason or "")
+        digest = (r.outputs_digest or "")[:16] if r.status in (OK, RESUMED) else (r.reason or "")
+        if r.status == SKIPPED:
+            lines.append(f"{r.date.isoformat():<10}  {r.status:<7} {'':>42}  {digest}")
+            continue
         lines.append(
-            f"{r.date.isoformat():<10}  {r.status:<6}  {r.events:>11,}  {r.snaps:>8,}  "
+            f"{r.date.isoformat():<10}  {r.status:<7} {r.events:>11,}  {r.snaps:>8,}  "
             f"{r.rows:>9,}  {r.seconds:>7.1f}  {digest}"
         )
-    failed = sum(r.status == FAILED for r in reports)
-    resumed = sum(r.status == RESUMED for r in reports)
-    ok = len(reports) - failed - resumed
-    lines.append(f"{ok} of {len(reports)} sessions ok, {resumed} resumed, {failed} failed")
+    n = {st: sum(r.status == st for r in reports) for st in (OK, RESUMED, FAILED, SKIPPED)}
+    lines.append(
+        f"{n[OK]} of {len(reports) - n[SKIPPED]} sessions ok, {n[RESUMED]} resumed, "
+        f"{n[FAILED]} failed; {n[SKIPPED]} dates skipped"
+    )
     return lines
 
 
@@ -218,6 +226,7 @@ def write_summary(path: Path, command: str, reports: list[SessionReport]) -> Non
         "ok": sum(r.status == OK for r in reports),
         "resumed": sum(r.status == RESUMED for r in reports),
         "failed": sum(r.status == FAILED for r in reports),
+        "skipped": sum(r.status == SKIPPED for r in reports),
     }
     text = json.dumps(doc, sort_keys=True, indent=2) + "\n"
     write_bytes_atomic(path, text.encode(), tag="summary")

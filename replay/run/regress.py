@@ -21,13 +21,13 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from engines.config import EngineConfig
 from replay.common.atomic import write_bytes_atomic
+from replay.common.progress import range_progress
 from replay.errors import LevelReplayError, UserError
 from replay.gold.golden import Golden, golden_from_manifests, read_golden, write_golden
 from replay.gold.layout import gold_file, manifest_file, staging_dir
@@ -39,7 +39,8 @@ from replay.gold.verify import (
     provenance,
     read_session,
 )
-from replay.lake.layout import list_dates
+from replay.lake.layout import lake_dates
+from replay.lake.replayable import replayability
 from replay.run.executor import FAILED, SessionReport, execute
 from replay.run.replay_job import ReplayJob
 
@@ -115,7 +116,6 @@ def regress(
     strict: bool = False,
     workers: int = 1,
     scheduler: str | None = None,
-    progress: Callable[[ReplayJob], object] | None = None,
 ) -> RegressResult:
     """Replay, compare, and (``update``) rewrite the golden file; never raises for a session."""
     t0 = time.perf_counter()
@@ -124,10 +124,16 @@ def regress(
     clear_runs(report_dir)
     outs = [report_dir / "runs" / name for name in ("a", "b")]
     reports: list[dict[str, SessionReport]] = []
-    for out, chunk in zip(outs, CHUNKS, strict=True):
-        jobs = [ReplayJob(lake, d, out, config, chunk_events=chunk, force=True) for d in dates]
-        runs = execute(jobs, workers=workers, scheduler=scheduler, progress=progress)
-        reports.append({r.date.isoformat(): r for r in runs})
+    with range_progress(len(CHUNKS) * len(dates), "regress") as bar:
+        for out, chunk in zip(outs, CHUNKS, strict=True):
+            jobs = [ReplayJob(lake, d, out, config, chunk_events=chunk, force=True) for d in dates]
+            label = f"regress run {out.name}"
+            progress = lambda j, label=label: bar.session(f"{label} {j.date}")  # noqa: E731
+            done: dict[str, SessionReport] = {}
+            for r in execute(jobs, workers=workers, scheduler=scheduler, progress=progress):
+                bar.finished()
+                done[r.date.isoformat()] = r
+            reports.append(done)
     baseline = report_dir / "baseline"
     checks = [_check(d.isoformat(), reports, outs, golden, baseline) for d in sorted(dates)]
     refused = updated = None
@@ -167,10 +173,11 @@ def _golden_or_none(path: Path, update: bool) -> Golden | None:
 def _dates(lake: Path, golden: Golden | None) -> list[dt.date]:
     if golden is not None:
         return [dt.date.fromisoformat(s.date) for s in golden.sessions]
-    have = set(list_dates(lake, "futures_mbp10")) | set(list_dates(lake, "futures_trades"))
-    if not have:
-        raise UserError("no sessions to record", path=str(lake), expected="an ingested lake")
-    return sorted(have)
+    have = [dt.date.fromisoformat(d) for d in lake_dates(lake)]
+    dates = [d for d in have if replayability(lake, d).replayable]
+    if not dates:
+        raise UserError("no replayable session to record", path=str(lake), expected="a lake")
+    return dates
 
 
 def _check(

@@ -36,7 +36,11 @@ def _replay(lake: Path, out: Path, *extra: str) -> object:
 
 
 def _summary(out: Path) -> dict:
-    return json.loads((out / "gold/_runs/replay-summary.json").read_text())
+    """The range's JSON summary, its replayable sessions only (skipped dates apart)."""
+    doc = json.loads((out / "gold/_runs/replay-summary.json").read_text())
+    doc["skipped_dates"] = [x for x in doc["sessions"] if x["status"] == "skipped"]
+    doc["sessions"] = [x for x in doc["sessions"] if x["status"] != "skipped"]
+    return doc
 
 
 def test_serial_and_a_process_pool_give_the_same_runs(lake: Path, tmp_path: Path) -> None:
@@ -48,7 +52,14 @@ def test_serial_and_a_process_pool_give_the_same_runs(lake: Path, tmp_path: Path
         s = _summary(out)
         assert [x["date"] for x in s["sessions"]] == [d.isoformat() for d in DATES]
         assert s["ok"] == 3 and s["failed"] == 0
-    assert "3 of 3 sessions ok, 0 resumed, 0 failed" in pool.output
+    assert "3 of 3 sessions ok, 0 resumed, 0 failed; 4 dates skipped" in pool.output
+    # 11-14..11-20: Sat 15, Sun 16 and Wed 19, Thu 20 (not in the lake) are listed, with reasons
+    assert [(x["date"], x["reason"]) for x in _summary(tmp_path / "s")["skipped_dates"]] == [
+        ("2025-11-15", "no data (Saturday: no trade date)"),
+        ("2025-11-16", "no data (Sunday: no trade date)"),
+        ("2025-11-19", "no data in the lake"),
+        ("2025-11-20", "no data in the lake"),
+    ]
     rows = [x["rows"] for x in _summary(tmp_path / "s")["sessions"]]
     assert rows == [x["rows"] for x in _summary(tmp_path / "p")["sessions"]] and min(rows) > 0
 
@@ -74,7 +85,8 @@ def test_a_failing_session_is_reported_while_the_others_complete(
 def test_a_range_without_data_and_bad_workers_exit_2(lake: Path, tmp_path: Path) -> None:
     args = ["replay", "--lake", str(lake), "--date", "2025-12-01", "--end-date", "2025-12-05"]
     res = runner.invoke(app, [*args, "--out", str(tmp_path)])
-    assert res.exit_code == 2 and "no session with futures data" in res.output
+    assert res.exit_code == 2 and "no replayable session from 2025-12-01" in res.output
+    assert "the lake has 3 dates, 2025-11-14 to 2025-11-18" in res.output
     res = _replay(lake, tmp_path, "--workers", "0")
     assert res.exit_code == 2 and "--workers 0" in res.output
 
@@ -134,3 +146,70 @@ def test_task_keys_and_the_worker_check() -> None:
         check_workers({"tcp://w1": me, "tcp://w2": {**me, "code_digest": "x"}}, me)
     with pytest.raises(UserError, match="no workers"):
         check_workers({}, me)
+
+
+def test_a_worker_killed_mid_session_is_retried_with_the_same_output(
+    lake: Path, tmp_path: Path
+) -> None:
+    """SIGKILL the Dask worker process that is writing a session's Gold (its temp file, named
+    with the writer's pid, exists in the staging directory): the nanny restarts it, the task
+    runs again, and the range's output equals a serial run."""
+    import os
+    import signal
+    import threading
+    import time
+
+    from distributed import LocalCluster
+
+    assert _replay(lake, tmp_path / "s").exit_code == 0
+    out = tmp_path / "d"
+    staging = out / "gold" / "_staging"
+    killed: list[int] = []
+
+    def kill_first_writer() -> None:
+        deadline = time.monotonic() + 120
+        while not killed and time.monotonic() < deadline:
+            for p in sorted(staging.glob(".*.tmp-writing-*")) if staging.is_dir() else []:
+                pid = int(p.name.rsplit("-", 1)[1])
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+                return
+            time.sleep(0.001)
+
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        killer = threading.Thread(target=kill_first_writer, daemon=True)
+        killer.start()
+        res = _replay(lake, out, "--scheduler", cluster.scheduler_address)
+        killer.join(timeout=1)
+    assert killed, "no session was caught mid-write"
+    assert killed[0] != os.getpid()
+    assert res.exit_code == 0, res.output
+    assert compare(tmp_path / "s", out) == []
+    assert [x["status"] for x in _summary(out)["sessions"]] == ["ok", "ok", "ok"]
+
+
+def test_info_says_which_dates_replay_and_why_not(lake: Path, tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    odd = tmp_path / "lake"
+    shutil.copytree(lake, odd)
+    # 11-17 without depth (trades only); 11-18 depth whose asks are all undefined (one-sided)
+    shutil.rmtree(odd / "bronze/futures_mbp10/date=2025-11-17")
+    p = odd / "bronze/futures_mbp10/date=2025-11-18/part-00000.parquet"
+    t = pq.read_table(p)
+    undef = pa.array([2**63 - 1] * t.num_rows, pa.int64())
+    pq.write_table(t.set_column(t.schema.get_field_index("ask_px_00"), "ask_px_00", undef), p)
+    res = runner.invoke(app, ["info", "--lake", str(odd)])
+    assert res.exit_code == 0, res.output
+    assert "2025-11-14 (replayable)" in res.output
+    assert "2025-11-17 (not replayable: futures trades but no MBP-10 depth)" in res.output
+    assert (
+        "2025-11-18 (not replayable: its MBP-10 depth never shows a two-sided book)" in res.output
+    )
+    out = tmp_path / "out"
+    res = _replay(odd, out)
+    assert res.exit_code == 0, res.output
+    assert [x["date"] for x in _summary(out)["sessions"]] == ["2025-11-14"]
