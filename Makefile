@@ -23,6 +23,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) scripts/bench.py
+	$(PY) scripts/bench_range.py
 
 # NautilusTrader beside our replay on the same data (its own venv in .bench/, not a dependency).
 bench-peers: $(STAMP)

@@ -62,6 +62,21 @@ def test_serial_and_a_process_pool_give_the_same_runs(lake: Path, tmp_path: Path
     ]
     rows = [x["rows"] for x in _summary(tmp_path / "s")["sessions"]]
     assert rows == [x["rows"] for x in _summary(tmp_path / "p")["sessions"]] and min(rows) > 0
+    # The 3-session table reads directly as a hive dataset, row counts as the manifests say.
+    import polars as pl
+    import pyarrow.dataset as ds
+
+    from replay.gold.layout import table_dir
+
+    manifests = {
+        d.isoformat(): json.loads(manifest_file(tmp_path / "p", d).read_text())["deterministic"]
+        for d in DATES
+    }
+    want = {d: m["rows"] for d, m in manifests.items()}
+    df = pl.scan_parquet(table_dir(tmp_path / "p"), hive_partitioning=True).collect()
+    assert {str(k): v for k, v in df.group_by("date").len().iter_rows()} == want
+    t = ds.dataset(table_dir(tmp_path / "p"), format="parquet", partitioning="hive").to_table()
+    assert t.num_rows == sum(want.values()) == sum(rows)
 
 
 def test_a_failing_session_is_reported_while_the_others_complete(
