@@ -286,8 +286,8 @@ def table(results: list[dict], mach: str) -> str:
         )
     lines += [
         "",
-        "With the MBP-10 Silver mirror (`levelreplay silver`, built once per session; Gold bytes (outputs_digest) "
-        "equal to the Bronze replay's, checked by the script):",
+        "With the MBP-10 Silver mirror (`levelreplay silver`, built once per session; Gold bytes "
+        "(`outputs_digest`) equal to the Bronze replay's, checked by the script):",
         "",
         "| session | Silver build | Silver size | replay from Silver | events/s | "
         "peak RSS replay |",
