@@ -60,6 +60,8 @@ def definitions_used(
 
 
 def _digest(used: pl.DataFrame) -> DefinitionsUsed:
+    if used.height == 0:
+        used = pl.DataFrame()  # no record: one digest, whatever columns an empty filter kept
     h = hashlib.sha256()
     h.update(json.dumps(used.columns).encode())
     for row in used.iter_rows():  # few: one instrument's records per day, not market events

@@ -101,3 +101,16 @@ def test_the_same_records_ingested_twice_count_once(session: Session, tmp_path: 
     copy = _write_defs(tmp_path / "copy.definition.dbn", session.def_records)
     ingest([copy], lake)
     assert _defs_input(resolve_session(lake, DATE)) == base
+
+
+def test_no_definitions_used_is_one_digest(session: Session, tmp_path: Path) -> None:
+    """A lake without definitions, and the same lake after an unrelated future's definition
+    (found on real data: ESM3's of 2023-04 beside an ESH4 session of 2023-12) list the same
+    empty definitions input."""
+    lake = tmp_path / "lake"
+    ingest([session.mbp10, session.trades], lake)
+    before = _defs_input(resolve_session(lake, DATE))
+    assert (before["instruments"], before["rows"]) == (0, 0)
+    esm3 = f.definition(999, T0 - 30 * 24 * HOUR, "ESM3", "F", expiration=T0)
+    ingest([_write_defs(tmp_path / "esm3.definition.dbn", [esm3])], lake)
+    assert _defs_input(resolve_session(lake, DATE)) == before
