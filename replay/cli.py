@@ -28,6 +28,18 @@ app = typer.Typer(
 config_app = typer.Typer(no_args_is_help=True, help="Engine configuration.")
 app.add_typer(config_app, name="config")
 
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", help="TOML file whose engine table overrides the defaults"),
+]
+WorkersOption = Annotated[
+    int, typer.Option("--workers", help="sessions replayed at once on a local process pool")
+]
+SchedulerOption = Annotated[
+    str | None, typer.Option("--scheduler", help="a Dask distributed scheduler, tcp://host:port")
+]
+LakeOption = Annotated[Path, typer.Option("--lake", help="lake root written by ingest")]
+
 DEFAULT_SAMPLE_DIR = Path("data/sample")
 DEFAULT_LAKE = Path("data/lake")
 
@@ -137,10 +149,10 @@ def _dates(date: str, end_date: str | None) -> list[dt.date]:
 @app.command()
 @_guarded
 def replay(
-    lake: Annotated[Path, typer.Option("--lake", help="lake root written by ingest")],
+    lake: LakeOption,
     date: Annotated[str, typer.Option("--date", help="CME trade date YYYY-MM-DD")],
     end_date: Annotated[str | None, typer.Option("--end-date", help="last date of a range")] = None,
-    config: Annotated[Path | None, typer.Option("--config", help="TOML [engine] overrides")] = None,
+    config: ConfigOption = None,
     out: Annotated[Path, typer.Option("--out", help="output root (Gold goes in OUT/gold)")] = Path(
         "out"
     ),
@@ -162,13 +174,8 @@ def replay(
             help="read MBP-10 from its Silver mirror when it matches Bronze (same Gold bytes)",
         ),
     ] = True,
-    workers: Annotated[
-        int, typer.Option("--workers", help="sessions replayed at once on a local process pool")
-    ] = 1,
-    scheduler: Annotated[
-        str | None,
-        typer.Option("--scheduler", help="a Dask distributed scheduler, tcp://host:port"),
-    ] = None,
+    workers: WorkersOption = 1,
+    scheduler: SchedulerOption = None,
     resume: Annotated[
         bool,
         typer.Option(
@@ -266,19 +273,14 @@ def verify(
 @app.command()
 @_guarded
 def regress(
-    lake: Annotated[Path, typer.Option("--lake", help="lake root written by ingest")],
+    lake: LakeOption,
     golden: Annotated[Path, typer.Option("--golden", help="golden JSON (small, kept in git)")],
     update: Annotated[
         bool, typer.Option("--update", help="rewrite the golden file from this run")
     ] = False,
-    config: Annotated[Path | None, typer.Option("--config", help="TOML [engine] overrides")] = None,
-    workers: Annotated[
-        int, typer.Option("--workers", help="sessions replayed at once on a local process pool")
-    ] = 1,
-    scheduler: Annotated[
-        str | None,
-        typer.Option("--scheduler", help="a Dask distributed scheduler, tcp://host:port"),
-    ] = None,
+    config: ConfigOption = None,
+    workers: WorkersOption = 1,
+    scheduler: SchedulerOption = None,
     report: Annotated[
         Path,
         typer.Option(
@@ -326,7 +328,7 @@ def regress(
 def plot(
     gold: Annotated[Path, typer.Argument(help="Gold Parquet file or its date= directory")],
     out: Annotated[Path, typer.Option("--out", help="PNG to write")],
-    config: Annotated[Path | None, typer.Option("--config", help="TOML [engine] overrides")] = None,
+    config: ConfigOption = None,
 ) -> None:
     """Price, active levels, smoothed break score and BREAK/REJECT markers as a PNG."""
     from replay.gold.plot import plot_gold
@@ -368,7 +370,7 @@ def demo(
 @_guarded
 def config_show(
     config: Annotated[
-        Path | None, typer.Option("--config", help="TOML with an [engine] table")
+        Path | None, typer.Option("--config", help="TOML file with an engine table")
     ] = None,
 ) -> None:
     """Print the resolved engine config as TOML."""

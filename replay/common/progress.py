@@ -7,7 +7,27 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
+
+
+def _bars(unit: str = "") -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,}/{task.total:,}" + unit),
+        TimeRemainingColumn(),
+        transient=True,
+    )
+
+
+def _snap_bar(prog: Progress, label: str) -> tuple[TaskID, Callable[[int, int], None]]:
+    """A bar of one session's snaps, and the ``on_snap(done, total)`` that moves it."""
+    task = prog.add_task(label, total=1)
+
+    def on_snap(done: int, total: int) -> None:
+        prog.update(task, completed=done, total=max(total, done, 1))
+
+    return task, on_snap
 
 
 @contextmanager
@@ -16,19 +36,8 @@ def snap_progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
     if not sys.stderr.isatty():
         yield None
         return
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed:,}/{task.total:,} snaps"),
-        TimeRemainingColumn(),
-        transient=True,
-    ) as prog:
-        task = prog.add_task(label, total=1)
-
-        def on_snap(done: int, total: int) -> None:
-            prog.update(task, completed=done, total=max(total, done, 1))
-
-        yield on_snap
+    with _bars(" snaps") as prog:
+        yield _snap_bar(prog, label)[1]
 
 
 class RangeProgress:
@@ -50,16 +59,11 @@ class RangeProgress:
         if self._prog is None:
             yield None
             return
-        prog = self._prog
-        task = prog.add_task(label, total=1)
-
-        def on_snap(done: int, total: int) -> None:
-            prog.update(task, completed=done, total=max(total, done, 1))
-
+        task, on_snap = _snap_bar(self._prog, label)
         try:
             yield on_snap
         finally:
-            prog.remove_task(task)
+            self._prog.remove_task(task)
 
 
 @contextmanager
@@ -68,11 +72,5 @@ def range_progress(total: int, label: str) -> Iterator[RangeProgress]:
     if not sys.stderr.isatty():
         yield RangeProgress(None, total, label)
         return
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed:,}/{task.total:,}"),
-        TimeRemainingColumn(),
-        transient=True,
-    ) as prog:
+    with _bars() as prog:
         yield RangeProgress(prog, total, label)

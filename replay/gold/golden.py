@@ -11,6 +11,7 @@ comparison names what differs.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,13 +36,7 @@ class GoldenSession:
     inputs: tuple[dict[str, Any], ...]
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "date": self.date,
-            "outputs_digest": self.outputs_digest,
-            "digest": self.digest,
-            "rows": self.rows,
-            "inputs": list(self.inputs),
-        }
+        return dataclasses.asdict(self) | {"inputs": list(self.inputs)}
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ Every session the golden file lists is replayed twice, with different chunk size
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import shutil
 import time
@@ -71,14 +72,7 @@ class SessionCheck:
     golden_outputs_digest: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "date": self.date,
-            "status": self.status,
-            "detail": self.detail,
-            "rows": self.rows,
-            "outputs_digest": self.outputs_digest,
-            "golden_outputs_digest": self.golden_outputs_digest,
-        }
+        return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True)
