@@ -39,6 +39,12 @@ SchedulerOption = Annotated[
     str | None, typer.Option("--scheduler", help="a Dask distributed scheduler, tcp://host:port")
 ]
 LakeOption = Annotated[Path, typer.Option("--lake", help="lake root written by ingest")]
+NoWaitOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-wait", help="if another run holds the lake date or session, exit 2 (default: wait)"
+    ),
+]
 
 DEFAULT_SAMPLE_DIR = Path("data/sample")
 DEFAULT_LAKE = Path("data/lake")
@@ -71,6 +77,7 @@ def ingest(
     silver: Annotated[
         bool, typer.Option("--silver", help="also build the MBP-10 Silver mirror of each date")
     ] = False,
+    no_wait: NoWaitOption = False,
 ) -> None:
     """DBN or Databento Parquet -> Bronze lake; prints a per-file report."""
     from replay.lake.ingest import ingest as run_ingest
@@ -78,7 +85,7 @@ def ingest(
 
     if chunk_rows < 1:
         raise UserError(f"--chunk-rows {chunk_rows}", expected="at least 1")
-    reports = run_ingest(paths, lake, chunk_rows=chunk_rows)
+    reports = run_ingest(paths, lake, chunk_rows=chunk_rows, wait=not no_wait)
     print_reports(reports, lake)
     if silver:
         dates = sorted({dt.date.fromisoformat(d) for r in reports for d in r.dates})
@@ -163,6 +170,7 @@ def replay(
         str | None, typer.Option(help="primary future (default: most traded)")
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="overwrite existing Gold")] = False,
+    no_wait: NoWaitOption = False,
     engine: Annotated[
         str,
         typer.Option("--engine", help="fast (numba snap kernel) or reference (same Gold bytes)"),
@@ -208,6 +216,7 @@ def replay(
         symbol=symbol,
         use_silver=silver,
         force=force,
+        wait=not no_wait,
     )
     if workers < 1:
         raise UserError(f"--workers {workers}", expected="at least 1")

@@ -7,6 +7,7 @@ version or the complete new one is at the final path.
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 
@@ -21,8 +22,8 @@ def fsync_path(path: Path) -> None:
 
 def temp_path_for(final: Path, tag: str, staging: Path | None = None) -> Path:
     """A hidden sibling of ``final``, or a file in ``staging`` (which must be on the same
-    filesystem, so the rename is atomic); its name is unique to this process."""
-    name = f".{final.parent.name}.{final.name}.tmp-{tag}-{os.getpid()}"
+    filesystem, so the rename is atomic); its name is unique to this process and thread."""
+    name = f".{final.parent.name}.{final.name}.tmp-{tag}-{os.getpid()}-{threading.get_native_id()}"
     return (staging or final.parent) / name
 
 

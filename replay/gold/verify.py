@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 
 from replay.common.hashing import sha256_file
 from replay.errors import UserError
-from replay.gold.layout import PART, TABLE, manifest_file, manifests_dir, output_key
+from replay.gold.layout import PART, TABLE, manifest_file, manifests_dir, output_key, table_dir
 
 DRIFT = "drift"
 PROVENANCE = "provenance"
@@ -84,8 +84,12 @@ def _root_and_dates(path: Path) -> tuple[Path, list[str] | None]:
 def load_run(path: Path) -> dict[str, SessionOutput]:
     """Every session of the run at ``path``, each a consistent (Gold, manifest) pair."""
     out, dates = _root_and_dates(path)
-    if dates is None:
-        dates = sorted(p.stem.removeprefix("date=") for p in manifests_dir(out).glob("date=*.json"))
+    if dates is None:  # every session with a manifest or a Gold file: one alone is incomplete
+        named = {p.stem.removeprefix("date=") for p in manifests_dir(out).glob("date=*.json")}
+        named |= {
+            p.parent.name.removeprefix("date=") for p in table_dir(out).glob(f"date=*/{PART}")
+        }
+        dates = sorted(named)
     if not dates:
         raise NotAGoldRun("holds no Gold sessions", path=str(out), expected="gold/_manifests/")
     return {d: read_session(out, d) for d in dates}
@@ -95,6 +99,13 @@ def read_session(out: Path, date: str) -> SessionOutput:
     """One session's (Gold, manifest) pair; ``NotAGoldRun`` unless the manifest records the
     Gold file's sha256 (every reader of a pair checks it here)."""
     mpath = manifest_file(out, dt.date.fromisoformat(date))
+    gold = out / "gold" / TABLE / f"date={date}" / PART
+    if not mpath.exists() and gold.exists():
+        raise NotAGoldRun(
+            f"incomplete session {date}: a Gold file without its manifest",
+            path=str(gold),
+            expected="a Gold file and its manifest from the same run (rerun the session)",
+        )
     try:
         manifest = json.loads(mpath.read_text(encoding="utf-8"))
         outputs = manifest["deterministic"]["outputs"]
@@ -104,7 +115,6 @@ def read_session(out: Path, date: str) -> SessionOutput:
             path=str(mpath),
             expected="a manifest written by levelreplay replay",
         ) from None
-    gold = out / "gold" / TABLE / f"date={date}" / PART
     key = output_key(out, gold)
     if not gold.is_file() or outputs.get(key) != sha256_file(gold):
         raise NotAGoldRun(

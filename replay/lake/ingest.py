@@ -21,7 +21,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from replay.common.atomic import commit, temp_path_for
+from replay.common.faults import PARTITIONS_COMMITTED, fault_point
 from replay.common.hashing import sha256_file
+from replay.common.locks import file_lock
 from replay.errors import UserError
 from replay.lake import instruments as ins
 from replay.lake.dbn_source import (
@@ -32,7 +34,14 @@ from replay.lake.dbn_source import (
     iter_chunks,
     open_source,
 )
-from replay.lake.layout import ingest_log_path, partition_file, read_ingest_log, staging_dir
+from replay.lake.layout import (
+    date_lock,
+    ingest_lock,
+    ingest_log_path,
+    partition_file,
+    read_ingest_log,
+    staging_dir,
+)
 from replay.lake.partition_digest import record as record_digest
 from replay.lake.partition_quality import footer_metadata, merged_entries
 from replay.lake.schemas import DEF_SORT_KEY, INGEST_LOG, SCHEMAS, SORT_KEY
@@ -86,13 +95,29 @@ def ingest(
     *,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     on_progress: Callable[[str, int], None] | None = None,
+    wait: bool = True,
 ) -> list[FileReport]:
-    """Ingest ``paths`` into ``lake``; definitions first so they classify the other files."""
+    """Ingest ``paths`` into ``lake``; definitions first so they classify the other files.
+
+    One ingest at a time per lake (``ingest_lock``; ``wait=False`` refuses instead of waiting);
+    each date's partitions are replaced under that date's lock, which a replay of the date
+    holds shared."""
     if not paths:
         raise UserError("no input files given", expected="one or more .dbn, .dbn.zst or .parquet")
     sources = [open_source(Path(p)) for p in paths]  # every header checked before any write
     sources.sort(key=lambda s: _SCHEMA_ORDER[s.schema])  # stable: given order within a schema
     lake.mkdir(parents=True, exist_ok=True)
+    with file_lock(ingest_lock(lake), f"the lake {lake} (ingest)", wait=wait):
+        return _ingest_all(sources, lake, chunk_rows, on_progress, wait)
+
+
+def _ingest_all(
+    sources: list[SourceFile],
+    lake: Path,
+    chunk_rows: int,
+    on_progress: Callable[[str, int], None] | None,
+    wait: bool,
+) -> list[FileReport]:
     registry = ins.Registry.from_lake(lake)
     seen = set(read_ingest_log(lake).column("sha256").to_pylist())
     reports = []
@@ -111,7 +136,8 @@ def ingest(
             rep.duplicate = True
             reports.append(rep)
             continue
-        _ingest_one(src, sha, lake, registry, rep, chunk_rows, on_progress)
+        _ingest_one(src, sha, lake, registry, rep, chunk_rows, on_progress, wait)
+        fault_point(PARTITIONS_COMMITTED)
         _append_log(lake, rep)
         seen.add(sha)
         reports.append(rep)
@@ -126,6 +152,7 @@ def _ingest_one(
     rep: FileReport,
     chunk_rows: int,
     on_progress: Callable[[str, int], None] | None,
+    wait: bool,
 ) -> None:
     key = src_key_of(sha)
     stage = staging_dir(lake, sha[:16])
@@ -156,10 +183,13 @@ def _ingest_one(
             rs.metadata = footer_metadata(merged_entries(final, key, counts))
             rs.close()
             rep.out_of_order_resorted += rs.out_of_order
-        for (table, day), rs in sorted(runsets.items()):
-            final = partition_file(lake, table, day_number_to_date(day))
-            _, digest = rs.commit_to(final, key, sha[:16])
-            record_digest(final, digest)
+        for day in sorted({d for _, d in runsets}):
+            date = day_number_to_date(day)
+            with file_lock(date_lock(lake, date), f"session {date} of {lake}", wait=wait):
+                for table in sorted(t for t, d in runsets if d == day):
+                    final = partition_file(lake, table, date)
+                    _, digest = runsets[(table, day)].commit_to(final, key, sha[:16])
+                    record_digest(final, digest)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
         _remove_empty(stage.parent)

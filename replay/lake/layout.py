@@ -79,6 +79,18 @@ def staging_dir(lake: Path, tag: str) -> Path:
     return bronze_root(lake) / "_staging" / tag
 
 
+def ingest_lock(lake: Path) -> Path:
+    """Held (exclusive) by an ingest for its whole call: the log and the registry of
+    instruments are read and written by one ingest at a time."""
+    return bronze_root(lake) / "_staging" / "locks" / "ingest.lock"
+
+
+def date_lock(lake: Path, date: dt.date) -> Path:
+    """Held exclusive while ingest replaces a date's partitions, shared while a replay reads
+    them: another date's ingest and replay never wait on each other."""
+    return bronze_root(lake) / "_staging" / "locks" / f"date={date.isoformat()}.lock"
+
+
 def list_dates(lake: Path, table: str) -> list[dt.date]:
     """Dates with a committed partition of ``table``, ascending."""
     root = bronze_root(lake) / table

@@ -9,6 +9,7 @@ its manifest, each atomically.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
 from collections.abc import Callable
@@ -19,11 +20,22 @@ import pyarrow as pa
 
 from engines.config import EngineConfig
 from engines.session_engine import ENGINES, EngineCounters, RowSink, create_engine
+from replay.common.faults import GOLD_COMMITTED, fault_point
 from replay.common.hashing import sha256_file
+from replay.common.locks import file_lock
 from replay.errors import UserError
-from replay.gold.layout import gold_file, manifest_file, output_key, staging_dir
+from replay.gold.layout import (
+    gold_file,
+    manifest_file,
+    output_key,
+    session_lock,
+    staging_dir,
+    stale_temps,
+)
 from replay.gold.manifest import run_info, session_manifest, write_manifest
+from replay.gold.verify import NotAGoldRun, read_session
 from replay.gold.writer import GoldWriter
+from replay.lake.layout import bronze_root, date_lock
 from replay.run.drive import drive
 from replay.run.session import OpenSession, open_session
 from replay.run.sinks import CollectingSink
@@ -44,6 +56,7 @@ class ReplayJob:
     force: bool = False  # overwrite an existing Gold + manifest
     executor: str = "serial"  # where it runs (serial, process pool, dask): the manifest's run part
     workers: int = 1
+    wait: bool = True  # another writer of the session or its lake date: wait (else exit 2)
 
     def __post_init__(self) -> None:
         if self.chunk_events is not None and self.chunk_events < 1:
@@ -77,14 +90,46 @@ def replay_session(
 
     ``on_snap(k, total)`` reports progress (snaps scored, estimated total).
     """
+    with file_lock(
+        session_lock(job.out, job.date), f"session {job.date} of {job.out}", wait=job.wait
+    ):
+        for tmp in stale_temps(job.out, job.date):  # a killed writer's; none can be live here
+            tmp.unlink(missing_ok=True)
+        _check_existing(job)
+        with _lake_read_lock(job):
+            return _replay_locked(job, on_snap)
+
+
+def _lake_read_lock(job: ReplayJob) -> contextlib.AbstractContextManager[None]:
+    """The session's lake date, shared: an ingest of this date waits until the replay is done
+    (nothing is created in a path that is not a lake; a read-only lake is read unlocked)."""
+    if not bronze_root(job.lake).is_dir():
+        return contextlib.nullcontext()
+    what = f"session {job.date} of {job.lake}"
+    lock = date_lock(job.lake, job.date)
+    return file_lock(lock, what, shared=True, wait=job.wait, required=False)
+
+
+def _check_existing(job: ReplayJob) -> None:
+    """A complete, consistent pair is kept unless ``force``; a half-written one (Gold without
+    the manifest that records it, e.g. after a kill between the two writes) is replayed over."""
+    gold, man = gold_file(job.out, job.date), manifest_file(job.out, job.date)
+    if job.force or not (gold.exists() or man.exists()):
+        return
+    try:
+        read_session(job.out, job.date.isoformat())
+    except NotAGoldRun:
+        return  # incomplete: completed by this run
+    raise UserError(
+        "output already exists", path=str(gold.parent), expected="a new --out or --force"
+    )
+
+
+def _replay_locked(job: ReplayJob, on_snap: Callable[[int, int], None] | None) -> ReplayResult:
     started = time.time()
     wall0 = time.perf_counter()
     gold = gold_file(job.out, job.date)
     man = manifest_file(job.out, job.date)
-    if (gold.exists() or man.exists()) and not job.force:
-        raise UserError(
-            "output already exists", path=str(gold.parent), expected="a new --out or --force"
-        )
     cfg = job.config
     session = _open(job)
     writer = GoldWriter(gold, staging_dir(job.out))
@@ -95,6 +140,7 @@ def replay_session(
     except BaseException:
         writer.abort()
         raise
+    fault_point(GOLD_COMMITTED)
     loop_s = time.perf_counter() - loop0
     run = run_info(
         _iso(started), time.perf_counter() - wall0, job.chunk_events, job.workers, job.executor

@@ -1,0 +1,155 @@
+"""Gold and its manifest change together (SPEC §3.2, §8): a kill between the two writes leaves an
+incomplete pair that readers refuse and a plain rerun completes; concurrent writers of one session
+or one lake date wait for each other (or refuse with --no-wait); nothing is lost or corrupt."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from replay.common.faults import FAULT_ENV, GOLD_COMMITTED, PARTITIONS_COMMITTED
+from replay.common.locks import file_lock
+from replay.gold.layout import gold_file, session_lock, staging_dir
+from replay.gold.verify import compare
+from replay.lake.layout import date_lock, partition_file
+from replay.sample import generate_session
+
+DATE = dt.date(2025, 11, 14)
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _cli(*args: str | Path, fault: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    env.pop(FAULT_ENV, None)
+    if fault is not None:
+        env[FAULT_ENV] = fault
+    cmd = [sys.executable, "-m", "replay.cli", *map(str, args)]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, check=False)
+
+
+@pytest.fixture(scope="module")
+def src(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    root = tmp_path_factory.mktemp("commit-safety")
+    return sorted(generate_session(root / "src", minutes=3).files)
+
+
+@pytest.fixture(scope="module")
+def lake(src: list[Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    lake = tmp_path_factory.mktemp("lake") / "lake"
+    assert _cli("ingest", *src, "--lake", lake).returncode == 0
+    return lake
+
+
+def _replay(
+    lake: Path, out: Path, *extra: str | Path, fault: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    return _cli(
+        "replay", "--lake", lake, "--date", DATE.isoformat(), "--out", out, *extra, fault=fault
+    )
+
+
+def test_a_kill_between_gold_and_manifest_is_completed_by_a_plain_rerun(
+    lake: Path, tmp_path: Path
+) -> None:
+    clean = tmp_path / "clean"
+    assert _replay(lake, clean).returncode == 0
+    for trial, first in enumerate(("none", "old pair")):
+        out = tmp_path / f"out{trial}"
+        if first == "old pair":  # a complete pair of another config is there before the kill
+            cfg = tmp_path / "c.toml"
+            cfg.write_text("[engine]\nround_spacing_pts = 5.0\n")
+            assert _replay(lake, out, "--config", cfg).returncode == 0
+        killed = _replay(lake, out, "--force", fault=GOLD_COMMITTED)
+        assert killed.returncode == -signal.SIGKILL
+        assert gold_file(out, DATE).read_bytes() == gold_file(clean, DATE).read_bytes()
+        # the new Gold is beside no manifest, or beside the old one that does not record it
+        res = _cli("verify", out, clean)
+        assert res.returncode == 2 and "incomplete session 2025-11-14" in res.stderr, res.stderr
+        rerun = _replay(lake, out)  # no --force: an incomplete pair is completed, not refused
+        assert rerun.returncode == 0, rerun.stderr
+        assert compare(out, clean) == []
+        assert not [p for p in staging_dir(out).iterdir() if p.is_file()]  # no temp left
+    again = _replay(lake, tmp_path / "out0")  # a complete pair is still refused without --force
+    assert again.returncode == 2 and "output already exists" in again.stderr
+
+
+def test_a_kill_between_partitions_and_the_log_is_repaired_by_reingest(
+    src: list[Path], lake: Path, tmp_path: Path
+) -> None:
+    lake2 = tmp_path / "lake"
+    killed = _cli("ingest", *src, "--lake", lake2, fault=PARTITIONS_COMMITTED)
+    assert killed.returncode == -signal.SIGKILL
+    assert _cli("ingest", *src, "--lake", lake2).returncode == 0
+    for table in ("futures_mbp10", "futures_trades", "option_trades", "definitions"):
+        a, b = partition_file(lake, table, DATE), partition_file(lake2, table, DATE)
+        assert a.read_bytes() == b.read_bytes(), table  # no row doubled, none lost
+
+
+def test_a_second_writer_waits_or_refuses_naming_the_holder(lake: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with file_lock(session_lock(out, DATE), "test holder"):
+        res = _replay(lake, out, "--no-wait")
+    assert res.returncode == 2 and "is in use by pid " in res.stderr, res.stderr
+    assert "Traceback" not in res.stderr
+    with file_lock(date_lock(lake, DATE), "test holder"):  # an ingest replacing that date
+        res = _replay(lake, out, "--no-wait")
+    assert res.returncode == 2 and f"session {DATE} of {lake} is in use" in res.stderr
+    assert not gold_file(out, DATE).exists()
+
+
+def _race(cmds: list[list[str | Path]]) -> list[subprocess.Popen[str]]:
+    env = {k: v for k, v in os.environ.items() if k != FAULT_ENV}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "replay.cli", *map(str, c)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=ROOT,
+        )
+        for c in cmds
+    ]
+    for p in procs:
+        p.wait(timeout=300)
+    return procs
+
+
+def _race_trials(lake: Path, src: list[Path], tmp_path: Path, trials: int) -> None:
+    clean = tmp_path / "clean"
+    assert _replay(lake, clean).returncode == 0
+    want = {
+        t: pq.ParquetFile(partition_file(lake, t, DATE)).metadata.num_rows
+        for t in ("futures_mbp10", "futures_trades")
+    }
+    mbp = [p for p in src if ".mbp-10." in p.name]
+    rest = [p for p in src if ".mbp-10." not in p.name]
+    for i in range(trials):
+        out = tmp_path / f"race{i}"
+        args = ["replay", "--lake", lake, "--date", DATE.isoformat(), "--out", out, "--force"]
+        procs = _race([args, args])
+        assert [p.returncode for p in procs] == [0, 0], [p.stderr for p in procs]
+        assert compare(out, clean) == []
+        # two ingests into one lake at once (the MBP-10 file and the other three): none lost
+        lk = tmp_path / f"lake{i}"
+        procs = _race([["ingest", *mbp, "--lake", lk], ["ingest", *rest, "--lake", lk]])
+        assert [p.returncode for p in procs] == [0, 0], [p.stderr for p in procs]
+        for table, n in want.items():
+            assert pq.ParquetFile(partition_file(lk, table, DATE)).metadata.num_rows == n
+
+
+def test_two_replays_and_two_ingests_race(lake: Path, src: list[Path], tmp_path: Path) -> None:
+    _race_trials(lake, src, tmp_path, trials=2)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.environ.get("LEVELREPLAY_SLOW"), reason="make test-slow")
+def test_races_ten_trials(lake: Path, src: list[Path], tmp_path: Path) -> None:
+    _race_trials(lake, src, tmp_path, trials=10)
