@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import math
 import tomllib
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
@@ -22,7 +23,32 @@ NS_PER_MS = 1_000_000
 
 
 class ConfigError(ValueError):
-    """A configuration key is unknown, mistyped or out of range (user error, exit code 2)."""
+    """A configuration key is unknown, mistyped or out of range (user error, exit code 2).
+
+    A range error knows every key its check involves (``keys``, with their ``values``), so the
+    message can name the one the user actually set: ``snap_interval_ms = 7`` makes the default
+    240 s barrier window no whole number of snaps, and the user is told about
+    ``snap_interval_ms``, not ``barrier_window_s``."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        keys: tuple[str, ...] = (),
+        values: dict[str, Any] | None = None,
+        expected: str = "",
+    ):
+        super().__init__(message)
+        self.keys = keys
+        self.values = values or {}
+        self.expected = expected
+
+    def blaming(self, given: set[str]) -> str:
+        """The message, led by the first involved key the user set (else the first key)."""
+        if not self.keys:
+            return str(self)
+        key = next((k for k in self.keys if k in given), self.keys[0])
+        return f"key '{key}' = {self.values[key]!r} is out of range: {self.expected}"
 
 
 def points_to_units(points: float) -> int:
@@ -202,7 +228,10 @@ class EngineConfig:
         defaults = cls()
         for name in sorted(data):
             kwargs[name] = _coerce(name, data[name], getattr(defaults, name), source)
-        return dataclasses.replace(defaults, **kwargs)
+        try:
+            return dataclasses.replace(defaults, **kwargs)
+        except ConfigError as exc:  # name the file and the key as the user wrote it
+            raise ConfigError(f"{source}: {exc.blaming(set(data))}") from None
 
     @classmethod
     def from_toml_text(cls, text: str, *, source: str = "config") -> EngineConfig:
@@ -271,69 +300,128 @@ def _coerce(name: str, value: Any, default: Any, source: str) -> Any:
     raise ConfigError(f"{where}: unsupported type")
 
 
+DAY_S = 86_400
+MAX_COUNT = 1_000_000_000  # volumes, depths, counts: far above any market, far below int64 sums
+MAX_PTS = 10_000.0  # any distance in index points
+MAX_LEVELS = 10_000  # round levels in the universe band
+
+
 def _validate(c: EngineConfig) -> None:
-    """Range checks; the message names the key, the value and the allowed range."""
+    """Range checks; the error names the keys involved, their values and the allowed range."""
 
-    def need(ok: bool, name: str, expected: str) -> None:
+    def need(ok: bool, keys: str | tuple[str, ...], expected: str) -> None:
         if not ok:
-            raise ConfigError(f"key '{name}' = {getattr(c, name)!r} is out of range: {expected}")
+            keys = (keys,) if isinstance(keys, str) else keys
+            values = {k: getattr(c, k) for k in keys}
+            err = ConfigError("", keys=keys, values=values, expected=expected)
+            raise ConfigError(err.blaming(set()), keys=keys, values=values, expected=expected)
 
-    need(c.snap_interval_ms > 0, "snap_interval_ms", "expected > 0")
+    for f in fields(c):  # NaN passes no comparison and inf every "> 0": refuse both first
+        v = getattr(c, f.name)
+        nums = v if isinstance(v, tuple) else (v,)
+        finite = all(math.isfinite(x) for x in nums if isinstance(x, float))
+        need(finite, f.name, "expected a finite number")
+
+    need(1 <= c.snap_interval_ms <= 60_000, "snap_interval_ms", "expected 1..60000 ms")
     for w in ("barrier_window_s", "tape_window_s", "velocity_window_s"):
-        need(getattr(c, w) > 0, w, "expected > 0")
+        need(0 < getattr(c, w) <= DAY_S, w, f"expected 1..{DAY_S} s")
         need(
             (getattr(c, w) * 1000) % c.snap_interval_ms == 0,
-            w,
-            "expected a whole multiple of snap_interval_ms",
+            (w, "snap_interval_ms"),
+            f"{w} = {getattr(c, w)} s must be a whole number of snaps of "
+            f"snap_interval_ms = {c.snap_interval_ms} ms",
         )
-    need(c.tick_size_pts > 0, "tick_size_pts", "expected > 0")
-    need(c.contract_multiplier > 0, "contract_multiplier", "expected > 0")
+    need(
+        1e-9 <= c.tick_size_pts <= 1000 and c.tick_units >= 1,
+        "tick_size_pts",
+        "expected 1e-9..1000 points (one price unit is 1e-9 points)",
+    )
+    need(0 < c.contract_multiplier <= 1_000_000, "contract_multiplier", "expected 1..1000000")
     need(0 <= c.barrier_zone_ticks <= 100, "barrier_zone_ticks", "expected 0..100")
-    need(c.flow_threshold >= 0, "flow_threshold", "expected >= 0")
-    need(c.r_vac >= 0, "r_vac", "expected >= 0")
-    need(c.r_wall >= 0, "r_wall", "expected >= 0")
-    need(c.weak_depth >= 0, "weak_depth", "expected >= 0")
-    need(c.barrier_confidence_churn > 0, "barrier_confidence_churn", "expected > 0")
-    need(c.tape_band_pts >= 0, "tape_band_pts", "expected >= 0")
-    need(c.sweep_max_gap_ms >= 0, "sweep_max_gap_ms", "expected >= 0")
-    need(c.sweep_min_size > 0, "sweep_min_size", "expected > 0")
-    need(c.tape_confidence_volume > 0, "tape_confidence_volume", "expected > 0")
+    for k in ("flow_threshold", "weak_depth", "contested_volume"):
+        need(0 <= getattr(c, k) <= MAX_COUNT, k, f"expected 0..{MAX_COUNT}")
+    for k in (
+        "barrier_confidence_churn",
+        "sweep_min_size",
+        "tape_confidence_volume",
+        "fuel_confidence_volume",
+        "obstacle_depth",
+    ):
+        need(0 < getattr(c, k) <= MAX_COUNT, k, f"expected 1..{MAX_COUNT}")
+    for k in ("r_vac", "r_wall", "display_ratio", "velocity_full_scale"):
+        need(getattr(c, k) >= 0 and getattr(c, k) <= 1e6, k, "expected 0..1e6")
+    need(c.display_ratio > 0, "display_ratio", "expected > 0")
+    need(c.velocity_full_scale > 0, "velocity_full_scale", "expected > 0")
+    for k in (
+        "tape_band_pts",
+        "touch_band_pts",
+        "monitor_band_pts",
+        "fuel_strike_range_pts",
+        "universe_range_pts",
+    ):
+        need(0 <= getattr(c, k) <= MAX_PTS, k, f"expected 0..{MAX_PTS:g} points")
+    need(0 <= c.sweep_max_gap_ms <= DAY_S * 1000, "sweep_max_gap_ms", "expected 0..86400000 ms")
     need(c.fuel_expiry in ("0dte", "all"), "fuel_expiry", "expected '0dte' or 'all'")
-    need(0 < c.iv_low < c.iv_high, "iv_low", "expected 0 < iv_low < iv_high")
+    need(-1.0 <= c.rate <= 1.0, "rate", "expected -1..1 (an annual rate)")
+    need(0 < c.iv_low < c.iv_high, ("iv_low", "iv_high"), "expected 0 < iv_low < iv_high")
     need(c.iv_high <= 20.0, "iv_high", "expected <= 20")
     need(1 <= c.iv_iterations <= 200, "iv_iterations", "expected 1..200")
-    need(c.iv_low <= c.default_iv <= c.iv_high, "default_iv", "expected within [iv_low, iv_high]")
-    need(c.fuel_strike_range_pts >= 0, "fuel_strike_range_pts", "expected >= 0")
-    need(c.gamma_threshold >= 0, "gamma_threshold", "expected >= 0")
-    need(c.wall_threshold >= 0, "wall_threshold", "expected >= 0")
-    need(c.fuel_confidence_volume > 0, "fuel_confidence_volume", "expected > 0")
+    need(
+        c.iv_low <= c.default_iv <= c.iv_high,
+        ("default_iv", "iv_low", "iv_high"),
+        f"default_iv = {c.default_iv} must lie within [iv_low, iv_high] = "
+        f"[{c.iv_low}, {c.iv_high}]",
+    )
+    for k in ("gamma_threshold", "wall_threshold"):
+        need(0 <= getattr(c, k) <= 1e12, k, "expected 0..1e12")
     for w in ("w_liquidity", "w_hedge", "w_tape"):
         need(0 <= getattr(c, w) <= 1, w, "expected 0..1")
-    need(c.velocity_full_scale > 0, "velocity_full_scale", "expected > 0")
     for s in ("break_enter", "break_exit", "reject_enter", "reject_exit"):
         need(0 <= getattr(c, s) <= 100, s, "expected 0..100")
-    need(c.break_exit <= c.break_enter, "break_exit", "expected <= break_enter")
-    need(c.reject_exit >= c.reject_enter, "reject_exit", "expected >= reject_enter")
-    need(c.hold_s >= 0, "hold_s", "expected >= 0")
-    need(c.touch_band_pts >= 0, "touch_band_pts", "expected >= 0")
-    need(0 <= c.contested_low <= c.contested_high <= 100, "contested_low", "expected 0..high")
-    need(c.contested_volume >= 0, "contested_volume", "expected >= 0")
-    need(0 <= c.confidence_medium <= c.confidence_high <= 1, "confidence_high", "expected 0..1")
+    need(c.break_exit <= c.break_enter, ("break_exit", "break_enter"), "expected <= break_enter")
+    need(
+        c.reject_exit >= c.reject_enter, ("reject_exit", "reject_enter"), "expected >= reject_enter"
+    )
+    need(0 <= c.hold_s <= DAY_S, "hold_s", f"expected 0..{DAY_S} s")
+    need(
+        0 <= c.contested_low <= c.contested_high <= 100,
+        ("contested_low", "contested_high"),
+        "expected 0 <= contested_low <= contested_high <= 100",
+    )
+    need(
+        0 <= c.confidence_medium <= c.confidence_high <= 1,
+        ("confidence_high", "confidence_medium"),
+        "expected 0 <= confidence_medium <= confidence_high <= 1",
+    )
     for t in (
         "tau_score_s",
         "tau_velocity_s",
         "tau_delta_liq_s",
         "tau_replenishment_s",
         "tau_dealer_gamma_s",
+        "ewma_dt_cap_s",
     ):
-        need(getattr(c, t) > 0, t, "expected > 0")
-    need(c.ewma_dt_cap_s > 0, "ewma_dt_cap_s", "expected > 0")
-    need(c.round_spacing_pts > 0, "round_spacing_pts", "expected > 0")
-    need(c.universe_range_pts >= 0, "universe_range_pts", "expected >= 0")
-    need(c.monitor_band_pts >= 0, "monitor_band_pts", "expected >= 0")
-    need(all(x > 0 for x in c.user_levels), "user_levels", "expected positive prices")
-    need(c.sma_bar_s > 0, "sma_bar_s", "expected > 0")
-    need(all(p > 0 for p in c.sma_periods), "sma_periods", "expected positive counts")
-    need(c.approach_window_s > 0, "approach_window_s", "expected > 0")
-    need(c.obstacle_depth > 0, "obstacle_depth", "expected > 0")
-    need(c.display_ratio > 0, "display_ratio", "expected > 0")
+        need(0 < getattr(c, t) <= DAY_S, t, f"expected > 0 and <= {DAY_S} s")
+    need(
+        c.tick_size_pts <= c.round_spacing_pts <= MAX_PTS,
+        ("round_spacing_pts", "tick_size_pts"),
+        f"expected tick_size_pts ({c.tick_size_pts}) .. {MAX_PTS:g} points",
+    )
+    need(
+        c.universe_range_pts / c.round_spacing_pts <= MAX_LEVELS / 2,
+        ("universe_range_pts", "round_spacing_pts"),
+        f"at most {MAX_LEVELS} round levels in the band: universe_range_pts = "
+        f"{c.universe_range_pts} over round_spacing_pts = {c.round_spacing_pts} is too many",
+    )
+    need(
+        len(c.user_levels) <= MAX_LEVELS and all(0 < x <= 1e6 for x in c.user_levels),
+        "user_levels",
+        f"expected at most {MAX_LEVELS} prices in 0..1e6 points",
+    )
+    need(0 < c.sma_bar_s <= DAY_S, "sma_bar_s", f"expected 1..{DAY_S} s")
+    need(
+        all(0 < p <= 100_000 for p in c.sma_periods),
+        "sma_periods",
+        "expected bar counts in 1..100000",
+    )
+    need(0 < c.approach_window_s <= DAY_S, "approach_window_s", f"expected 1..{DAY_S} s")

@@ -82,3 +82,24 @@ def test_a_replay_job_is_a_picklable_value(tmp_path: Path) -> None:
         ReplayJob(tmp_path, dt.date(2025, 11, 14), tmp_path, chunk_events=0)
     with pytest.raises(UserError, match="engine"):
         ReplayJob(tmp_path, dt.date(2025, 11, 14), tmp_path, engine="turbo")
+
+
+def test_one_validator_for_config_show_and_replay(tmp_path: Path) -> None:
+    """Values that used to pass `config show` and crash the replay (NaN rate, infinite hold,
+    a tick below one price unit) are refused by both, naming the file and the key."""
+    for body, key in (
+        ("rate = nan", "rate"),
+        ("hold_s = inf", "hold_s"),
+        ("tick_size_pts = 1e-12", "tick_size_pts"),
+        ("snap_interval_ms = 100000000", "snap_interval_ms"),
+    ):
+        cfg = tmp_path / f"{key}.toml"
+        cfg.write_text(f"[engine]\n{body}\n")
+        for args in (
+            ["config", "show", "--config", str(cfg)],
+            ["replay", "--lake", str(tmp_path), "--date", "2025-11-14", "--config", str(cfg)],
+        ):
+            res = runner.invoke(app, args)
+            assert res.exit_code == 2, (args, res.output)
+            assert f"{cfg}: key '{key}' = " in res.output and "out of range" in res.output
+            assert "Traceback" not in res.output
