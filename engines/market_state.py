@@ -507,7 +507,10 @@ def _fold_trades_kernel(meta, tlog, vr_ts, vr_px, sw, ts, px, sz, side, start): 
         q = p // PRICE_SCALE
         rem = p - q * PRICE_SCALE
         meta[M_VW_HI] += q * s
-        meta[M_VW_LO] += rem * s
+        lo = meta[M_VW_LO] + rem * s  # < 1e9 + 1e9·(2^32 − 1) < 2^63: no overflow
+        carry = lo // PRICE_SCALE  # keep LO below one point so the next trade fits too
+        meta[M_VW_HI] += carry
+        meta[M_VW_LO] = lo - carry * PRICE_SCALE
         meta[M_VW_SIZE] += s
         update_hilo(meta, meta[M_N_TRADES] == 0, M_HIGH, M_LOW, p)
         meta[M_LAST_PX] = p

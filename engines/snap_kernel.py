@@ -171,6 +171,7 @@ CX_PEND_HAS, CX_PEND_BAR, CX_PEND_CLOSE, CX_NC = range(6, 10)  # CX_NC: bars clo
 N_CX = 10
 # failure reasons (st[ST_ERR])
 ERR_VWAP_RANGE, ERR_SPOT_GAP, ERR_CLOSE_RANGE = 1, 2, 3
+VWAP_MAX_SIZE = 9_000_000_000_000_000  # Σ size bound of the exact VWAP division
 
 NO_SPOT = np.iinfo(np.int64).min
 
@@ -227,18 +228,25 @@ def _sma(pi, cx, closes, period, t):  # type: ignore[no-untyped-def]
 
 @njit(cache=True)
 def _vwap(meta, st):  # type: ignore[no-untyped-def]
-    """floor((hi·1e9 + lo) / size) without 128-bit ints (exact under the checked bounds)."""
+    """floor((hi·1e9 + lo) / size) without 128-bit ints: exact for any session volume below
+    9e15 contracts (``lo`` is kept below 1e9 by the accumulation in ``market_state``)."""
     s = meta[M_VW_SIZE]
     if s <= 0:
         return NONE
     a = meta[M_VW_HI]
     b = meta[M_VW_LO]
-    if a < 0 or b < 0 or s >= 4_000_000_000:
+    if a < 0 or b < 0 or b >= PRICE_SCALE or s >= VWAP_MAX_SIZE:
         st[ST_ERR] = ERR_VWAP_RANGE
         return NONE
-    qa = a // s
-    ra = a - qa * s
-    return qa * PRICE_SCALE + (ra * PRICE_SCALE + b) // s
+    q = a // s
+    r = a - q * s
+    # long division of (r·1e9 + b) by s in base 1000: r < s < 9e15 keeps r·1000 below 2^63
+    for div in (1_000_000, 1_000, 1):
+        r = r * 1000 + (b // div) % 1000
+        d = r // s
+        q = q * 1000 + d
+        r -= d * s
+    return q
 
 
 @njit(cache=True, inline="always")

@@ -26,6 +26,7 @@ from replay.common.hashing import sha256_file
 from replay.common.locks import file_lock
 from replay.errors import UserError
 from replay.lake import instruments as ins
+from replay.lake import record_checks
 from replay.lake.dbn_source import (
     DEF_CHAR_FIELDS,
     DEF_STRING_FIELDS,
@@ -50,6 +51,7 @@ from replay.lake.trade_date import day_number_to_date, trade_day_numbers
 
 DEFAULT_CHUNK_ROWS = 1 << 18
 _SCHEMA_ORDER = {"definition": 0, "mbp-10": 1, "trades": 2}
+EXCLUDED = np.uint8(255)  # a category no route takes: the record is dropped (and was counted)
 
 
 @dataclass
@@ -73,6 +75,9 @@ class FileReport:
     excluded_spread: int = 0
     excluded_other_instrument: int = 0
     excluded_orphan_option: int = 0
+    excluded_bad_timestamp: int = 0  # ts_recv 0 or UINT64_MAX (record_checks.py)
+    excluded_bad_price: int = 0
+    excluded_bad_side: int = 0
     out_of_order_resorted: int = 0
     ts_recv_min: int | None = None
     ts_recv_max: int | None = None
@@ -80,8 +85,17 @@ class FileReport:
     primary_future: str | None = None
 
     @property
+    def excluded_bad_values(self) -> int:
+        return self.excluded_bad_timestamp + self.excluded_bad_price + self.excluded_bad_side
+
+    @property
     def excluded(self) -> int:
-        return self.excluded_spread + self.excluded_other_instrument + self.excluded_orphan_option
+        return (
+            self.excluded_spread
+            + self.excluded_other_instrument
+            + self.excluded_orphan_option
+            + self.excluded_bad_values
+        )
 
 
 def src_key_of(sha: str) -> int:
@@ -167,9 +181,11 @@ def _ingest_one(
             if n == 0:
                 continue
             ts = chunk.columns["ts_recv"]
-            lo, hi = int(ts.min()), int(ts.max())
-            rep.ts_recv_min = lo if rep.ts_recv_min is None else min(rep.ts_recv_min, lo)
-            rep.ts_recv_max = hi if rep.ts_recv_max is None else max(rep.ts_recv_max, hi)
+            ok_ts = ts[ts > 0]  # 0 and UINT64_MAX (-1) are excluded records, not the span
+            if ok_ts.shape[0]:
+                lo, hi = int(ok_ts.min()), int(ok_ts.max())
+                rep.ts_recv_min = lo if rep.ts_recv_min is None else min(rep.ts_recv_min, lo)
+                rep.ts_recv_max = hi if rep.ts_recv_max is None else max(rep.ts_recv_max, hi)
             days = trade_day_numbers(ts)
             if src.schema == "definition":
                 _route_definitions(chunk, days, key, stage, runsets, tallies, rep, registry)
@@ -277,6 +293,7 @@ def _route_market(
 ) -> None:
     cols = chunk.columns
     cat = registry.categorize(cols["instrument_id"], chunk.symbol_codes, chunk.symbols)
+    cat = _exclude_bad_values(src.schema, cols, cat, days, tallies, rep)
     if src.schema == "mbp-10":
         routes = [("futures_mbp10", ins.FUTURE)]
         home, orphan_home = "futures_mbp10", "futures_mbp10"
@@ -299,6 +316,41 @@ def _route_market(
         for day, idx in _split_by_day(days, sel):
             _runset(runsets, table, day, stage).add(_market_table(table, chunk, idx, src_key))
             rep.rows[table] += int(idx.size)
+
+
+def _exclude_bad_values(
+    schema: str,
+    cols: dict[str, np.ndarray],
+    cat: np.ndarray,
+    days: np.ndarray,
+    tallies: Tallies,
+    rep: FileReport,
+) -> np.ndarray:
+    """Mark records we would keep (futures, options) that hold undefined or impossible values
+    excluded, counted per problem on the partition they would have gone to (a bad timestamp has
+    no date: the file's report and the ingest log only)."""
+    if schema == "mbp-10":
+        homes = (("futures_mbp10", ins.FUTURE),)
+    else:
+        homes = (("futures_trades", ins.FUTURE), ("option_trades", ins.OPTION))
+    kept = np.isin(cat, [want for _, want in homes])  # spreads may trade below zero: not ours
+    found = [  # no timestamp: no symbol mapping either, so whatever its category
+        (c, m if c == record_checks.BAD_TIMESTAMP else m & kept)
+        for c, m in record_checks.problems(schema, cols)
+    ]
+    if not any(bool(m.any()) for _, m in found):
+        return cat
+    cat = cat.copy()
+    for counter, mask in found:
+        n = int(np.count_nonzero(mask))
+        if not n:
+            continue
+        setattr(rep, counter, getattr(rep, counter) + n)
+        if counter != record_checks.BAD_TIMESTAMP:
+            for table, want in homes:
+                _tally(tallies, table, counter, days[mask & (cat == want)])
+        cat[mask] = EXCLUDED
+    return cat
 
 
 def _split_by_day(days: np.ndarray, sel: np.ndarray) -> list[tuple[int, np.ndarray]]:
@@ -410,6 +462,9 @@ def _append_log(lake: Path, rep: FileReport) -> None:
         "excluded_spread": rep.excluded_spread,
         "excluded_other_instrument": rep.excluded_other_instrument,
         "excluded_orphan_option": rep.excluded_orphan_option,
+        "excluded_bad_timestamp": rep.excluded_bad_timestamp,
+        "excluded_bad_price": rep.excluded_bad_price,
+        "excluded_bad_side": rep.excluded_bad_side,
         "out_of_order_resorted": rep.out_of_order_resorted,
         "ts_recv_min": rep.ts_recv_min,
         "ts_recv_max": rep.ts_recv_max,

@@ -31,7 +31,9 @@ def format_report(r: FileReport) -> str:
         f"{name} [{r.schema}{'' if r.dbn_version is None else f', DBN v{r.dbn_version}'}]: "
         f"{r.records_in} records → {rows or 'no rows'}; "
         f"excluded {r.excluded} (spread {r.excluded_spread}, other instrument "
-        f"{r.excluded_other_instrument}, option without definition {r.excluded_orphan_option}); "
+        f"{r.excluded_other_instrument}, option without definition {r.excluded_orphan_option}, "
+        f"bad values {r.excluded_bad_values}: timestamp {r.excluded_bad_timestamp}, price "
+        f"{r.excluded_bad_price}, side {r.excluded_bad_side}); "
         f"re-sorted {r.out_of_order_resorted}; dates {','.join(r.dates) or '-'}; "
         f"primary future {r.primary_future or '-'}; span {span}"
     )

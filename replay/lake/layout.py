@@ -72,7 +72,11 @@ def read_ingest_log(lake: Path) -> pa.Table:
     p = ingest_log_path(lake)
     if not p.is_file():
         return INGEST_LOG.empty_table()
-    return pq.read_table(p, schema=INGEST_LOG)
+    t = pq.read_table(p)
+    for f in INGEST_LOG:  # a log from before a counter existed: that counter was 0
+        if f.name not in t.column_names:
+            t = t.append_column(f.name, pa.array([0] * t.num_rows, f.type))
+    return t.select(INGEST_LOG.names).cast(INGEST_LOG)
 
 
 def staging_dir(lake: Path, tag: str) -> Path:

@@ -23,6 +23,8 @@ import pyarrow.parquet as pq
 
 QUALITY_KEY = b"levelreplay.ingest_quality"
 COUNTERS = (
+    "excluded_bad_price",
+    "excluded_bad_side",
     "excluded_orphan_option",
     "excluded_other_instrument",
     "excluded_spread",

@@ -112,7 +112,7 @@ def test_every_bronze_column_equals_the_source_records(session: Session, tmp_pat
     assert "7 records → futures_mbp10 6; excluded 1 (spread 1" in res.output
     assert (
         "8 records → futures_trades 3, option_trades 2; excluded 3 "
-        "(spread 1, other instrument 1, option without definition 1)" in res.output
+        "(spread 1, other instrument 1, option without definition 1, bad values 0" in res.output
     )
     log = pq.read_table(lake / "bronze" / "_ingest_log.parquet").to_pylist()
     assert [(r["schema"], r["records_in"], r["excluded_orphan_option"]) for r in log] == [

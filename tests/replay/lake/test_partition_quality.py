@@ -35,6 +35,8 @@ def test_session_counts_come_from_its_own_partitions(session: Session, tmp_path:
     entries = read_entries(partition_file(lake, "futures_trades", DATE))
     assert list(entries.values()) == [
         {
+            "excluded_bad_price": 0,
+            "excluded_bad_side": 0,
             "excluded_orphan_option": 0,
             "excluded_other_instrument": 1,
             "excluded_spread": 1,
@@ -44,6 +46,8 @@ def test_session_counts_come_from_its_own_partitions(session: Session, tmp_path:
     q = resolve_session(lake, DATE).ingest_quality
     # spread 1 + 1 + 1 = 3 over mbp-10, trades and definitions; NQ 1; the orphan option 1
     assert q == {
+        "ingest_excluded_bad_price": 0,
+        "ingest_excluded_bad_side": 0,
         "ingest_excluded_orphan_option": 1,
         "ingest_excluded_other_instrument": 1,
         "ingest_excluded_spread": 3,
