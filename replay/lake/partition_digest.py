@@ -16,6 +16,7 @@ from pathlib import Path
 
 from replay.common.atomic import write_bytes_atomic
 from replay.common.hashing import sha256_file
+from replay.errors import UserError
 
 
 def sidecar(path: Path) -> Path:
@@ -29,13 +30,29 @@ def record(path: Path, sha256: str) -> None:
     write_bytes_atomic(sidecar(path), json.dumps(doc, sort_keys=True).encode() + b"\n", "sha")
 
 
+class PartitionChanged(UserError):
+    """A partition's bytes are not those ingest (or the Silver build) recorded (SPEC §8)."""
+
+
 def partition_sha256(path: Path) -> str:
-    """The recorded digest while the file's size and mtime match it, else a fresh hash."""
+    """The recorded digest while the file's size and mtime match it, else a fresh hash, which
+    must equal the recorded one: a partition edited or re-ordered after ingest is refused (a
+    copy that only changed the mtime passes). Without a record (a lake from before records,
+    or copied without them) the fresh hash is all there is."""
     try:
         doc = json.loads(sidecar(path).read_bytes())
+        recorded = str(doc["sha256"])
         st = os.stat(path)
         if doc["size"] == st.st_size and doc["mtime_ns"] == st.st_mtime_ns:
-            return str(doc["sha256"])
+            return recorded
     except (OSError, ValueError, KeyError, TypeError):
-        pass
-    return sha256_file(path)
+        return sha256_file(path)
+    actual = sha256_file(path)
+    if actual != recorded:
+        raise PartitionChanged(
+            f"changed since it was written (sha256 {actual[:12]}…, recorded {recorded[:12]}…)",
+            path=str(path),
+            expected="the partition as ingest wrote it: re-ingest its source files into a fresh "
+            "lake, or restore the file",
+        )
+    return actual

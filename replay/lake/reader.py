@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from engines.events import N_LEVELS, DepthBatch, OptionDefinitions, OptionTradeBatch, TradeBatch
+from replay.errors import UserError
 from replay.lake.level_block import levels_block
 
 READ_BATCH_ROWS = 1 << 16
@@ -72,6 +73,35 @@ class Keyed:
 
     def __len__(self) -> int:
         return int(self.ts.shape[0])
+
+
+class PartitionOutOfOrder(UserError):
+    """A partition's rows are not in ``ts_recv`` order (edited or re-ordered after ingest)."""
+
+
+def in_partition_order(batches: Iterator[Keyed], path: Path) -> Iterator[Keyed]:
+    """Pass ``batches`` through, refusing any ``ts_recv`` step backwards: the merge relies on
+    every stream being in partition order (one vectorised comparison per batch)."""
+    last: int | None = None
+    for k in batches:
+        ts = k.ts
+        if ts.shape[0]:
+            back = np.flatnonzero(ts[1:] < ts[:-1])
+            if last is not None and int(ts[0]) < last:
+                i, before = 0, last
+            elif back.shape[0]:
+                i, before = int(back[0]) + 1, int(ts[back[0]])
+            else:
+                last = int(ts[-1])
+                yield k
+                continue
+            raise PartitionOutOfOrder(
+                f"rows out of ts_recv order: source row {int(k.src_row[i])} at ts_recv "
+                f"{int(ts[i])} follows ts_recv {before}",
+                path=str(path),
+                expected="rows sorted by (ts_recv, sequence) as ingest wrote them: re-ingest",
+            )
+        yield k
 
 
 def _keys(t: pa.Table) -> tuple[np.ndarray, ...]:

@@ -28,7 +28,13 @@ from replay.lake.instruments import ES_OUTRIGHT
 from replay.lake.layout import bronze_root, list_dates, partition_file
 from replay.lake.partition_digest import partition_sha256
 from replay.lake.partition_quality import partition_counts
-from replay.lake.reader import Keyed, iter_depth, iter_option_trades, iter_trades
+from replay.lake.reader import (
+    Keyed,
+    in_partition_order,
+    iter_depth,
+    iter_option_trades,
+    iter_trades,
+)
 from replay.lake.silver import iter_silver_depth, silver_file, silver_stamp
 from replay.run.definitions_used import DAY_COLUMN, DefinitionsUsed, definitions_used
 from replay.run.merge import merged_chunks
@@ -412,18 +418,18 @@ def open_session(
     of each stream until the chunks are consumed)."""
     src, prior = _resolve(lake, date, symbol, use_silver)
     depth_it = iter_session_depth(src)
+    if src.depth_path is not None:
+        depth_it = in_partition_order(depth_it, src.depth_path)
     depth_source = "silver" if src.silver_path is not None else "bronze"
     trades_src = src.trades_path or src.depth_path
-    trades_it = (
-        iter_trades(trades_src, src.primary_id, src.trades_from_depth)
-        if trades_src is not None
-        else iter(())
-    )
-    opt_it = (
-        iter_option_trades(src.options_path, src.options)
-        if src.options_path is not None and len(src.options)
-        else iter(())
-    )
+    trades_it: Iterator[Keyed] = iter(())
+    if trades_src is not None:
+        trades = iter_trades(trades_src, src.primary_id, src.trades_from_depth)
+        trades_it = in_partition_order(trades, trades_src)
+    opt_it: Iterator[Keyed] = iter(())
+    if src.options_path is not None and len(src.options):
+        options = iter_option_trades(src.options_path, src.options)
+        opt_it = in_partition_order(options, src.options_path)
     d0, depth_it = _peek(depth_it)
     t0_trade, trades_it = _peek(trades_it)
     firsts = [x for x in (d0, t0_trade) if x is not None]

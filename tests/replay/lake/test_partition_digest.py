@@ -7,10 +7,12 @@ import json
 import os
 from pathlib import Path
 
+import pytest
+
 from replay.common.hashing import sha256_file
 from replay.lake.ingest import ingest
 from replay.lake.layout import TABLES, list_dates, partition_file
-from replay.lake.partition_digest import partition_sha256, sidecar
+from replay.lake.partition_digest import PartitionChanged, partition_sha256, sidecar
 from replay.run.session import resolve_session
 from tests.replay.conftest import Session
 
@@ -37,16 +39,20 @@ def test_recorded_digest_is_the_file_hash(session: Session, tmp_path: Path) -> N
             assert part.sha256 == sha256_file(lake / part.path)
 
 
-def test_a_changed_partition_is_hashed_again(session: Session, tmp_path: Path) -> None:
+def test_a_changed_partition_is_hashed_again_and_refused(session: Session, tmp_path: Path) -> None:
     lake = tmp_path / "lake"
     ingest([session.mbp10], lake)
     p = partition_file(lake, "futures_mbp10", DATE)
     good = partition_sha256(p)
     st = p.stat()
-    data = bytearray(p.read_bytes())
-    data[10] ^= 0xFF  # same size; only the mtime tells the sidecar is stale
+    original = p.read_bytes()
+    os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))  # touched, same bytes: accepted
+    assert partition_sha256(p) == good
+    data = bytearray(original)
+    data[10] ^= 0xFF  # same size; only the mtime tells the record is stale
     p.write_bytes(bytes(data))
-    assert partition_sha256(p) == sha256_file(p) != good
+    with pytest.raises(PartitionChanged, match="changed since it was written"):
+        partition_sha256(p)
     # a forged stat (same size and mtime) is trusted: the documented limit of a stat cache
     os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))
     assert partition_sha256(p) == good
