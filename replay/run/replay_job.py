@@ -35,7 +35,8 @@ from replay.gold.layout import (
 from replay.gold.manifest import run_info, session_manifest, write_manifest
 from replay.gold.verify import NotAGoldRun, read_session
 from replay.gold.writer import GoldWriter
-from replay.lake.layout import bronze_root, date_lock
+from replay.lake.layout import bronze_root, date_lock, lake_dates
+from replay.lake.replayable import replayability
 from replay.run.drive import drive
 from replay.run.session import OpenSession, open_session
 from replay.run.sinks import CollectingSink
@@ -96,6 +97,17 @@ def replay_session(
         for tmp in stale_temps(job.out, job.date):  # a killed writer's; none can be live here
             tmp.unlink(missing_ok=True)
         _check_existing(job)
+        verdict = replayability(job.lake, job.date)
+        if not verdict.replayable and bronze_root(job.lake).is_dir():
+            have = lake_dates(job.lake)
+            listed = ", ".join(have) if len(have) <= 10 else f"{have[0]} … {have[-1]}"
+            raise UserError(
+                f"session {job.date} cannot be replayed: {verdict.reason}",
+                path=str(job.lake),
+                expected="a session with MBP-10 depth and a two-sided book; the lake has "
+                + (f"{len(have)} dated session(s): {listed}" if have else "no sessions yet")
+                + " (levelreplay info says which replay)",
+            )
         with _lake_read_lock(job):
             return _replay_locked(job, on_snap)
 

@@ -239,7 +239,10 @@ def resolve_session(lake: Path, date: dt.date, symbol: str | None = None) -> Ses
             )
         primary = ids[0]
     else:
-        candidates = vol or dict.fromkeys(syms, 0)
+        # the most traded outright; without a print, an outright of the session's own records
+        # (never one that only the lake's definitions name)
+        own = {i for p in (depth, trades) if p is not None for i in _symbols(p)}
+        candidates = vol or dict.fromkeys(sorted(own), 0)
         if not candidates:
             raise UserError(f"session {date.isoformat()} has no ES outright", path=str(lake))
         primary = sorted(candidates.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]

@@ -112,7 +112,8 @@ def test_unknown_session_and_bad_config_are_user_errors(
         app, ["replay", "--lake", str(lake), "--date", "2025-11-21", "--out", str(tmp_path)]
     )
     assert res.exit_code == 2
-    assert "no futures data for session 2025-11-21" in res.output and "2025-11-14" in res.output
+    assert "session 2025-11-21 cannot be replayed: no data in the lake" in res.output
+    assert "2025-11-14" in res.output  # the sessions the lake has
     cfg = tmp_path / "bad.toml"
     cfg.write_text("[engine]\nbreak_entr = 70\n")
     res = runner.invoke(

@@ -138,7 +138,7 @@ def test_pass_drift_provenance_failed_and_update(tmp_path: Path) -> None:
     ghost_path.write_text(json.dumps(listed))
     code, out, doc = _regress(lake, ghost_path, rep)
     assert code == 1 and doc["sessions"][0]["status"] == "failed", out
-    assert "no futures data for session 2025-11-12" in doc["sessions"][0]["detail"]
+    assert "session 2025-11-12 cannot be replayed: no data" in doc["sessions"][0]["detail"]
     before = ghost_path.read_bytes()
     code, out, doc = _regress(lake, ghost_path, rep, "--update")
     assert code == 1 and doc["refused"] == "2025-11-12 failed", out
