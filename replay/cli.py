@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -61,6 +62,23 @@ def _guarded(command: Callable[..., None]) -> Callable[..., None]:
         except LevelReplayError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(exc.exit_code) from None
+        except OSError as exc:  # the environment: a path of the wrong kind, a full disk, EROFS
+            where = f"{exc.filename}: " if exc.filename else ""
+            typer.echo(
+                f"error: {where}{exc.strerror or exc} (expected a path that exists, of the "
+                "right kind (file or directory), on a writable filesystem with free space; "
+                "nothing half-written was left in place)",
+                err=True,
+            )
+            raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            typer.echo(
+                "interrupted: every session, partition or file reported above as written is "
+                "complete; the one in progress was not committed (its temp file is removed by "
+                "the next run)",
+                err=True,
+            )
+            raise typer.Exit(130) from None
 
     return run
 
@@ -133,11 +151,35 @@ def sample(
     """Write a synthetic but realistic ES session as real DBN files."""
     from replay.sample import generate_session
 
+    _date(date)
+    checks = (
+        (1 <= minutes <= 1380, f"--minutes {minutes}", "1..1380 (one Globex session at most)"),
+        (1 <= days <= 250, f"--days {days}", "1..250 sessions"),
+        (
+            math.isfinite(intensity) and 0 < intensity <= 100,
+            f"--intensity {intensity}",
+            "a finite event-rate multiplier in (0, 100]",
+        ),
+        (seed >= 0, f"--seed {seed}", "a non-negative integer"),
+        (_is_hh_mm(start), f"--start {start}", "HH:MM, 00:00..23:59, America/Chicago"),
+    )
+    for ok, what, expected in checks:
+        if not ok:
+            raise UserError(what, expected=expected)
+
     res = generate_session(
         out, seed=seed, minutes=minutes, start=start, date=date, days=days, intensity=intensity
     )
     for path in res.files:
         typer.echo(str(path))
+
+
+def _is_hh_mm(text: str) -> bool:
+    try:
+        dt.time.fromisoformat(text)
+    except ValueError:
+        return False
+    return len(text) == 5 and text[2] == ":"
 
 
 def _date(text: str) -> dt.date:

@@ -19,6 +19,8 @@ import matplotlib.pyplot as plt
 import polars as pl
 
 from engines.config import PRICE_SCALE, EngineConfig
+from replay.errors import UserError
+from replay.gold.schema import GOLD
 
 _FAMILY_COLOURS = {
     "ROUND": "#1f77b4",
@@ -56,9 +58,23 @@ def signal_starts(df: pl.DataFrame) -> pl.DataFrame:
 
 def plot_gold(gold: Path, out: Path, cfg: EngineConfig | None = None) -> Path:
     c = cfg or EngineConfig()
-    df = pl.read_parquet(gold)
+    try:
+        df = pl.read_parquet(gold)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise UserError(
+            f"cannot be read as Parquet ({type(exc).__name__})",
+            path=str(gold),
+            expected="a Gold file written by levelreplay replay",
+        ) from None
+    missing = [c for c in GOLD.names if c not in df.columns]
+    if missing:
+        raise UserError(
+            f"is not a Gold file (no column {missing[0]!r})",
+            path=str(gold),
+            expected="a Gold file written by levelreplay replay",
+        )
     if df.height == 0:
-        raise ValueError(f"{gold}: no rows to plot")
+        raise UserError("has no rows to plot", path=str(gold), expected="a session with rows")
     df = df.with_columns(
         pl.from_epoch("ts_ns", time_unit="ns")
         .dt.replace_time_zone("UTC")

@@ -11,6 +11,7 @@ version; Parquet is read in record batches. Every way a file can be wrong become
 from __future__ import annotations
 
 import datetime as dt
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,6 +90,15 @@ class SourceFile:
 
 
 def _sniff(path: Path) -> bytes:
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise BadInputFile("no such file", path=str(path)) from None
+    except OSError as exc:
+        raise BadInputFile(f"cannot be read ({exc.strerror})", path=str(path)) from None
+    if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):  # a FIFO would block forever
+        kind = "FIFO" if stat.S_ISFIFO(mode) else "device or socket"
+        raise BadInputFile(f"is a {kind}, not a regular file", path=str(path), expected="a file")
     try:
         with path.open("rb") as f:
             return f.read(8)
@@ -458,7 +468,13 @@ def _open_parquet(path: Path, size: int) -> SourceFile:
     if pf.metadata.num_rows == 0:
         kind = "trades"
     else:
-        first = pf.read_row_group(0, columns=["rtype"]).column(0)
+        first = pf.read_row_group(0, columns=["rtype"]).column(0).drop_null()
+        if len(first) == 0:  # a null rtype, or an empty first row group
+            raise BadInputFile(
+                "column 'rtype' has no value in the first row group (null or empty)",
+                path=str(path),
+                expected="a Databento to_parquet export: rtype 10 (mbp-10) or 0 (trades) per row",
+            )
         rt = int(first[0].as_py())
         if rt == 19:
             raise BadInputFile(

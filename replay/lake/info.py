@@ -9,7 +9,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from replay.errors import UserError
-from replay.lake.layout import bronze_root, list_dates, partition_file
+from replay.lake.layout import bronze_root, list_dates, open_partition, partition_file
 from replay.lake.replayable import replayability
 from replay.lake.schemas import TABLES
 
@@ -42,7 +42,7 @@ def lake_info(lake: Path) -> list[str]:
         for t in TABLES:
             p = partition_file(lake, t, d)
             if p.is_file():
-                n = pq.ParquetFile(p).metadata.num_rows
+                n = open_partition(p, t).metadata.num_rows
                 lo, hi = _span(p)
                 parts.append(f"{t} {n:,} ({_fmt(lo)}–{_fmt(hi)} UTC)")
         r = replayability(lake, d)

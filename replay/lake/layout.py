@@ -18,6 +18,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from replay.errors import UserError
 from replay.lake.schemas import INGEST_LOG, SCHEMAS, TABLES
 
 ROW_GROUP_ROWS = 1 << 19
@@ -72,11 +73,25 @@ def read_ingest_log(lake: Path) -> pa.Table:
     p = ingest_log_path(lake)
     if not p.is_file():
         return INGEST_LOG.empty_table()
-    t = pq.read_table(p)
-    for f in INGEST_LOG:  # a log from before a counter existed: that counter was 0
-        if f.name not in t.column_names:
-            t = t.append_column(f.name, pa.array([0] * t.num_rows, f.type))
-    return t.select(INGEST_LOG.names).cast(INGEST_LOG)
+    try:
+        t = pq.read_table(p)
+    except (OSError, pa.ArrowException) as exc:
+        raise UserError(
+            f"the ingest log cannot be read ({type(exc).__name__})",
+            path=str(p),
+            expected="the log ingest writes; restore it, or ingest into a fresh lake",
+        ) from None
+    try:
+        for f in INGEST_LOG:  # a log from before a counter existed: that counter was 0
+            if f.name not in t.column_names and f.type == pa.int64():
+                t = t.append_column(f.name, pa.array([0] * t.num_rows, f.type))
+        return t.select(INGEST_LOG.names).cast(INGEST_LOG)
+    except (KeyError, ValueError, pa.ArrowException) as exc:
+        raise UserError(
+            f"the ingest log has other columns than expected ({exc})",
+            path=str(p),
+            expected="the log ingest writes; restore it, or ingest into a fresh lake",
+        ) from None
 
 
 def staging_dir(lake: Path, tag: str) -> Path:
@@ -105,6 +120,30 @@ def list_dates(lake: Path, table: str) -> list[dt.date]:
         if d.name.startswith("date=") and (d / PART_NAME).is_file():
             out.append(dt.date.fromisoformat(d.name[5:]))
     return out
+
+
+def open_partition(path: Path, table: str) -> pq.ParquetFile:
+    """A Bronze partition's footer, checked: readable Parquet with every column of its table's
+    schema and the right types; anything else is a user error naming the partition."""
+    try:
+        pf = pq.ParquetFile(path)
+        have = pf.schema_arrow
+    except (OSError, pa.ArrowException) as exc:
+        raise UserError(
+            f"cannot be read as Parquet ({exc})",
+            path=str(path),
+            expected=f"a {table} partition as ingest wrote it: re-ingest, or restore the file",
+        ) from None
+    for f in SCHEMAS[table]:
+        i = have.get_field_index(f.name)
+        if i < 0 or have.field(i).type != f.type:
+            got = "missing" if i < 0 else f"of type {have.field(i).type}"
+            raise UserError(
+                f"column '{f.name}' is {got}",
+                path=str(path),
+                expected=f"{f.name}: {f.type}, as ingest writes {table} partitions",
+            )
+    return pf
 
 
 def lake_dates(lake: Path) -> list[str]:

@@ -79,11 +79,23 @@ class PartitionOutOfOrder(UserError):
     """A partition's rows are not in ``ts_recv`` order (edited or re-ordered after ingest)."""
 
 
+def _readable(batches: Iterator[Keyed], path: Path) -> Iterator[Keyed]:
+    """A read error mid-partition (a corrupt page) is a user error naming the partition."""
+    try:
+        yield from batches
+    except (OSError, pa.ArrowException) as exc:
+        raise UserError(
+            f"cannot be read ({type(exc).__name__}: {exc})",
+            path=str(path),
+            expected="a partition as ingest wrote it: re-ingest, or restore the file",
+        ) from None
+
+
 def in_partition_order(batches: Iterator[Keyed], path: Path) -> Iterator[Keyed]:
     """Pass ``batches`` through, refusing any ``ts_recv`` step backwards: the merge relies on
     every stream being in partition order (one vectorised comparison per batch)."""
     last: int | None = None
-    for k in batches:
+    for k in _readable(batches, path):
         ts = k.ts
         if ts.shape[0]:
             back = np.flatnonzero(ts[1:] < ts[:-1])

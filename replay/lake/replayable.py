@@ -43,11 +43,11 @@ def _two_sided(path: Path) -> bool:
     try:
         pf = pq.ParquetFile(path, pre_buffer=False)
         for b in pf.iter_batches(batch_size=_BATCH, columns=["bid_px_00", "ask_px_00"]):
-            bid = b.column(0).to_numpy(zero_copy_only=False)
-            ask = b.column(1).to_numpy(zero_copy_only=False)
+            bid = b.column("bid_px_00").to_numpy(zero_copy_only=False)  # by name: a missing
+            ask = b.column("ask_px_00").to_numpy(zero_copy_only=False)  # column is a KeyError
             if bool(np.any((bid != UNDEF_PRICE) & (ask != UNDEF_PRICE))):
                 return True
-    except (OSError, KeyError, ValueError, pa.ArrowException):
+    except (OSError, KeyError, IndexError, ValueError, pa.ArrowException):
         return True
     return False
 

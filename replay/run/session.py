@@ -25,7 +25,7 @@ from engines.session_context import PriorSession
 from engines.session_engine import SessionSetup
 from replay.errors import UserError
 from replay.lake.instruments import ES_OUTRIGHT
-from replay.lake.layout import bronze_root, list_dates, partition_file
+from replay.lake.layout import bronze_root, list_dates, open_partition, partition_file
 from replay.lake.partition_digest import partition_sha256
 from replay.lake.partition_quality import partition_counts
 from replay.lake.reader import (
@@ -171,7 +171,9 @@ def _definitions_upto(lake: Path, date: dt.date) -> pa.Table | None:
     tables = []
     for d in list_dates(lake, "definitions"):
         if d <= date:
-            t = pq.read_table(partition_file(lake, "definitions", d))
+            p = partition_file(lake, "definitions", d)
+            open_partition(p, "definitions")
+            t = pq.read_table(p)
             tables.append(t.append_column(DAY_COLUMN, pa.array([d] * t.num_rows, pa.date32())))
     if not tables:
         return None
@@ -209,6 +211,13 @@ def resolve_session(lake: Path, date: dt.date, symbol: str | None = None) -> Ses
             path=str(lake),
             expected="one of the ingested sessions: " + (", ".join(have) if have else "none yet"),
         )
+    for table, p in (
+        ("futures_mbp10", depth),
+        ("futures_trades", trades),
+        ("option_trades", options),
+    ):
+        if p is not None:
+            open_partition(p, table)  # unreadable or the wrong columns: exit 2, named
     trades_from_depth = trades is None
     vol = (
         _volume_by_instrument(trades, False)
@@ -345,6 +354,7 @@ def prior_session(
         if d < earliest:
             break
         p = partition_file(lake, "futures_trades", d)
+        open_partition(p, "futures_trades")
         t = pq.read_table(p, columns=["instrument_id", "price"])  # in partition (merged) order
         mine = t.column("instrument_id").to_numpy() == primary_id
         if not mine.any():
