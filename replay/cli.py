@@ -98,12 +98,17 @@ def ingest(
     no_wait: NoWaitOption = False,
 ) -> None:
     """DBN or Databento Parquet -> Bronze lake; prints a per-file report."""
+    from replay.lake.ingest import IngestFailed
     from replay.lake.ingest import ingest as run_ingest
     from replay.lake.ingest_report import print_reports
 
     if chunk_rows < 1:
         raise UserError(f"--chunk-rows {chunk_rows}", expected="at least 1")
-    reports = run_ingest(paths, lake, chunk_rows=chunk_rows, wait=not no_wait)
+    try:
+        reports = run_ingest(paths, lake, chunk_rows=chunk_rows, wait=not no_wait)
+    except IngestFailed as exc:  # the committed files are reported too, then exit 2
+        print_reports(exc.reports, lake)
+        raise
     print_reports(reports, lake)
     if silver:
         dates = sorted({dt.date.fromisoformat(d) for r in reports for d in r.dates})

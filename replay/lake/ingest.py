@@ -24,7 +24,7 @@ from replay.common.atomic import commit, temp_path_for
 from replay.common.faults import PARTITIONS_COMMITTED, fault_point
 from replay.common.hashing import sha256_file
 from replay.common.locks import file_lock
-from replay.errors import UserError
+from replay.errors import LevelReplayError, UserError
 from replay.lake import instruments as ins
 from replay.lake import record_checks
 from replay.lake.dbn_source import (
@@ -83,6 +83,12 @@ class FileReport:
     ts_recv_max: int | None = None
     dates: list[str] = field(default_factory=list)
     primary_future: str | None = None
+    error: str | None = None  # why this file was refused (nothing of it committed)
+
+    @classmethod
+    def refused(cls, path: Path, error: str) -> FileReport:
+        """A file whose header could not be read or was refused."""
+        return cls(str(path), "", "unknown", "unknown", None, None, 0, error=error)
 
     @property
     def excluded_bad_values(self) -> int:
@@ -110,19 +116,53 @@ def ingest(
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     on_progress: Callable[[str, int], None] | None = None,
     wait: bool = True,
+    raise_on_failure: bool = True,
 ) -> list[FileReport]:
     """Ingest ``paths`` into ``lake``; definitions first so they classify the other files.
+
+    Each file is its own unit: a bad file is reported (``FileReport.error``) and the others are
+    committed; then ``IngestFailed`` (exit 2, carrying every report) unless
+    ``raise_on_failure`` is off.
 
     One ingest at a time per lake (``ingest_lock``; ``wait=False`` refuses instead of waiting);
     each date's partitions are replaced under that date's lock, which a replay of the date
     holds shared."""
     if not paths:
         raise UserError("no input files given", expected="one or more .dbn, .dbn.zst or .parquet")
-    sources = [open_source(Path(p)) for p in paths]  # every header checked before any write
+    sources: list[SourceFile] = []
+    refused: list[FileReport] = []
+    for p in paths:  # every header checked before any write; a bad one fails its file only
+        try:
+            sources.append(open_source(Path(p)))
+        except LevelReplayError as exc:
+            refused.append(FileReport.refused(Path(p), str(exc)))
     sources.sort(key=lambda s: _SCHEMA_ORDER[s.schema])  # stable: given order within a schema
-    lake.mkdir(parents=True, exist_ok=True)
-    with file_lock(ingest_lock(lake), f"the lake {lake} (ingest)", wait=wait):
-        return _ingest_all(sources, lake, chunk_rows, on_progress, wait)
+    reports = refused
+    if sources:
+        lake.mkdir(parents=True, exist_ok=True)
+        with file_lock(ingest_lock(lake), f"the lake {lake} (ingest)", wait=wait):
+            reports = refused + _ingest_all(sources, lake, chunk_rows, on_progress, wait)
+    failed = [r for r in reports if r.error is not None]
+    if failed and raise_on_failure:
+        raise IngestFailed(reports)
+    return reports
+
+
+class IngestFailed(UserError):
+    """Some files of an ingest call failed; the others were committed (each file is a unit)."""
+
+    def __init__(self, reports: list[FileReport]):
+        failed = [r for r in reports if r.error is not None]
+        done = [Path(r.path).name for r in reports if r.error is None and not r.duplicate]
+        first = failed[0].error
+        super().__init__(
+            f"{len(failed)} of {len(reports)} file(s) failed ({first}"
+            + (f"; and {len(failed) - 1} more" if len(failed) > 1 else "")
+            + "); committed: "
+            + (", ".join(done) if done else "none"),
+            expected="only valid DBN or Databento-Parquet files; fix or drop the failed ones",
+        )
+        self.reports = reports
 
 
 def _ingest_all(
@@ -150,7 +190,12 @@ def _ingest_all(
             rep.duplicate = True
             reports.append(rep)
             continue
-        _ingest_one(src, sha, lake, registry, rep, chunk_rows, on_progress, wait)
+        try:
+            _ingest_one(src, sha, lake, registry, rep, chunk_rows, on_progress, wait)
+        except LevelReplayError as exc:  # nothing of this file was committed
+            rep.error = str(exc)
+            reports.append(rep)
+            continue
         fault_point(PARTITIONS_COMMITTED)
         _append_log(lake, rep)
         seen.add(sha)

@@ -19,6 +19,8 @@ def _fmt_ns(ns: int) -> str:
 
 def format_report(r: FileReport) -> str:
     name = Path(r.path).name
+    if r.error is not None:
+        return f"{name}: FAILED, nothing committed: {r.error}"
     if r.duplicate:
         return f"{name} [{r.schema}]: already ingested (sha256 {r.sha256[:12]}…): no-op"
     rows = ", ".join(f"{t} {r.rows[t]}" for t in _TABLES if r.rows[t])
@@ -42,7 +44,7 @@ def format_report(r: FileReport) -> str:
 def print_reports(reports: list[FileReport], lake: Path) -> None:
     for r in reports:
         typer.echo(format_report(r))
-    fresh = [r for r in reports if not r.duplicate]
+    fresh = [r for r in reports if not r.duplicate and r.error is None]
     totals = {t: sum(r.rows[t] for r in fresh) for t in _TABLES}
     typer.echo(
         f"ingest → {lake / 'bronze'}: {len(fresh)} file(s) ingested, "

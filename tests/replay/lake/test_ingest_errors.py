@@ -161,14 +161,23 @@ def test_parquet_ok_then_missing_and_mistyped_columns(tmp_path: Path) -> None:
     )
 
 
-def test_bad_file_among_good_ones_writes_nothing_for_it(session: Session, tmp_path: Path) -> None:
+def test_bad_files_among_good_ones_write_nothing_and_the_good_ones_commit(
+    session: Session, tmp_path: Path
+) -> None:
     lake = tmp_path / "lake"
     bad = tmp_path / "cut.trades.dbn"
     data = session.trades.read_bytes()
     bad.write_bytes(data[:-5])
-    code, out = _run([session.definitions, bad], lake)
-    assert code == 2 and "cut.trades.dbn" in out
-    # The definitions file (processed first) is committed whole; the bad trades file left nothing.
+    junk = tmp_path / "junk.dbn"
+    junk.write_bytes(b"not a DBN file")
+    code, out = _run([session.definitions, bad, junk, session.mbp10], lake)
+    # Each file is its own unit: the two bad ones are reported, the two good ones committed.
+    assert code == 2, out
+    assert "cut.trades.dbn: FAILED, nothing committed:" in out
+    assert "junk.dbn: FAILED, nothing committed:" in out
+    assert "2 of 4 file(s) failed" in out
+    assert "committed: glbx-mdp3-20251114.definition.dbn.zst, glbx-mdp3-20251114.mbp-10" in out
+    assert (lake / "bronze" / "futures_mbp10").is_dir()
     assert not (lake / "bronze" / "futures_trades").exists()
     staged = lake / "bronze" / "_staging"
     assert [p.name for p in staged.iterdir()] == ["locks"]  # no staged rows, only the locks
