@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test bench bench-peers lint format clean
+.PHONY: setup demo test test-slow bench bench-peers lint format clean
 
 setup: $(STAMP)
 
@@ -20,6 +20,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+# The long fault trials: 50 SIGKILLs of ingest and of replay, 10 rounds of racing writers.
+test-slow: $(STAMP)
+	LEVELREPLAY_SLOW=1 $(PY) -m pytest -m slow -s
 
 bench: $(STAMP)
 	$(PY) scripts/bench.py
