@@ -286,10 +286,17 @@ def _record_struct(src: SourceFile) -> Any:
 
 def iter_chunks(src: SourceFile, chunk_rows: int) -> Iterator[Chunk]:
     """Decode ``src`` in chunks of at most ``chunk_rows`` records."""
-    if src.format == "parquet":
-        yield from _iter_parquet(src, chunk_rows)
-    else:
+    if src.format != "parquet":
         yield from _iter_dbn(src, chunk_rows)
+        return
+    try:
+        yield from _iter_parquet(src, chunk_rows)
+    except (OSError, pa.ArrowException) as exc:  # a corrupt page or footer past the header
+        raise BadInputFile(
+            f"Parquet data cannot be decoded ({type(exc).__name__}: {str(exc).strip()})",
+            path=str(src.path),
+            expected="an intact Databento to_parquet export",
+        ) from None
 
 
 def _iter_dbn(src: SourceFile, chunk_rows: int) -> Iterator[Chunk]:
