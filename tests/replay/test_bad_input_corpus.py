@@ -95,6 +95,18 @@ def _replay(w: World, *extra: str) -> list[str]:
     return ["replay", "--lake", str(w.lake), "--date", DATE, "--out", str(w.root / "out"), *extra]
 
 
+def _regress(w: World, golden: Path) -> list[str]:
+    return [
+        "regress",
+        "--lake",
+        str(w.lake),
+        "--golden",
+        str(golden),
+        "--report",
+        str(w.root / "r"),
+    ]
+
+
 def _config(w: World, text: str | bytes) -> str:
     p = w.root / "c.toml"
     p.write_bytes(text if isinstance(text, bytes) else text.encode())
@@ -332,46 +344,6 @@ CASES: list[Case] = [
         "none.toml",
     ),
     (
-        "config: not UTF-8",
-        lambda w: _replay(w, "--config", _config(w, b"\xff\xfe[engine]")),
-        "not UTF-8",
-    ),
-    (
-        "config: invalid TOML",
-        lambda w: _replay(w, "--config", _config(w, "[engine\n")),
-        "not valid TOML",
-    ),
-    (
-        "config: unknown key",
-        lambda w: _replay(w, "--config", _config(w, "[engine]\nbreak_entr = 1\n")),
-        "break_entr",
-    ),
-    (
-        "config: wrong type",
-        lambda w: _replay(w, "--config", _config(w, '[engine]\nhold_s = "3"\n')),
-        "hold_s",
-    ),
-    (
-        "config: NaN",
-        lambda w: _replay(w, "--config", _config(w, "[engine]\nrate = nan\n")),
-        "'rate' = nan",
-    ),
-    (
-        "config: infinity",
-        lambda w: _replay(w, "--config", _config(w, "[engine]\nhold_s = inf\n")),
-        "'hold_s' = inf",
-    ),
-    (
-        "config: tick below a unit",
-        lambda w: _replay(w, "--config", _config(w, "[engine]\ntick_size_pts = 1e-12\n")),
-        "tick_size_pts",
-    ),
-    (
-        "config: huge snap",
-        lambda w: _replay(w, "--config", _config(w, "[engine]\nsnap_interval_ms = 10000000\n")),
-        "snap_interval_ms",
-    ),
-    (
         "config show: out of range",
         lambda w: ["config", "show", "--config", _config(w, "[engine]\nbreak_enter = 170\n")],
         "break_enter",
@@ -440,15 +412,7 @@ CASES: list[Case] = [
     ),
     (
         "regress: --workers 0",
-        lambda w: [
-            "regress",
-            "--lake",
-            str(w.lake),
-            "--golden",
-            str(w.root / "g.json"),
-            "--workers",
-            "0",
-        ],
+        lambda w: [*_regress(w, w.root / "g.json"), "--workers", "0"],
         "--workers 0",
     ),
     (
@@ -469,28 +433,12 @@ CASES: list[Case] = [
     ),
     (
         "regress: golden missing",
-        lambda w: [
-            "regress",
-            "--lake",
-            str(w.lake),
-            "--golden",
-            str(w.root / "g.json"),
-            "--report",
-            str(w.root / "r"),
-        ],
+        lambda w: _regress(w, w.root / "g.json"),
         "golden file not found",
     ),
     (
         "regress: golden garbage",
-        lambda w: [
-            "regress",
-            "--lake",
-            str(w.lake),
-            "--golden",
-            str(_write(w.root / "g.json", b"{[")),
-            "--report",
-            str(w.root / "r"),
-        ],
+        lambda w: _regress(w, _write(w.root / "g.json", b"{[")),
         "not a golden file",
     ),
     (
@@ -520,6 +468,23 @@ CASES: list[Case] = [
         "trades.dbn.zst",
     ),
 ]
+
+
+def _config_case(body: str | bytes) -> Callable[[World], list[str]]:
+    return lambda w: _replay(w, "--config", _config(w, body))
+
+
+CONFIG_BODIES: list[tuple[str, str | bytes, str]] = [  # case, config file, culprit
+    ("not UTF-8", b"\xff\xfe[engine]", "not UTF-8"),
+    ("invalid TOML", "[engine\n", "not valid TOML"),
+    ("unknown key", "[engine]\nbreak_entr = 1\n", "break_entr"),
+    ("wrong type", '[engine]\nhold_s = "3"\n', "hold_s"),
+    ("NaN", "[engine]\nrate = nan\n", "'rate' = nan"),
+    ("infinity", "[engine]\nhold_s = inf\n", "'hold_s' = inf"),
+    ("tick below a unit", "[engine]\ntick_size_pts = 1e-12\n", "tick_size_pts"),
+    ("huge snap", "[engine]\nsnap_interval_ms = 10000000\n", "snap_interval_ms"),
+]
+CASES += [(f"config: {name}", _config_case(body), culprit) for name, body, culprit in CONFIG_BODIES]
 
 
 def _garbage(path: Path, root: Path) -> Path:
