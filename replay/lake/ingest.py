@@ -44,7 +44,12 @@ from replay.lake.layout import (
     staging_dir,
 )
 from replay.lake.partition_digest import record as record_digest
-from replay.lake.partition_quality import footer_metadata, merged_entries
+from replay.lake.partition_quality import (
+    footer_metadata,
+    merged_entries,
+    orphan_file,
+    record_orphan_counts,
+)
 from replay.lake.schemas import DEF_SORT_KEY, INGEST_LOG, SCHEMAS, SORT_KEY
 from replay.lake.sorted_runs import RunSet
 from replay.lake.trade_date import day_number_to_date, trade_day_numbers
@@ -251,6 +256,10 @@ def _ingest_one(
                     final = partition_file(lake, table, date)
                     _, digest = runsets[(table, day)].commit_to(final, key, sha[:16])
                     record_digest(final, digest)
+        for table, day in sorted(set(tallies) - set(runsets)):  # excluded, but no row written
+            date = day_number_to_date(day)
+            with file_lock(date_lock(lake, date), f"session {date} of {lake}", wait=wait):
+                record_orphan_counts(orphan_file(lake, table, date), key, tallies[(table, day)])
     finally:
         shutil.rmtree(stage, ignore_errors=True)
         _remove_empty(stage.parent)

@@ -9,17 +9,22 @@ file replaces only its own entry, and the sum is the same whatever the ingest or
 
 Counts are attributed to the partition the record would have gone to: the MBP-10 file's exclusions
 to ``futures_mbp10``, a trades file's spreads and other instruments to ``futures_trades`` and its
-option trades without a definition to ``option_trades``, definitions to ``definitions``. Counts for
-a (table, date) where the file wrote no row stay in the ingest log and report only (decisions.md).
+option trades without a definition to ``option_trades``, definitions to ``definitions``. When the
+file wrote no row there (e.g. option trades ingested before their definitions: all excluded), there
+is no partition to carry them: they go, in the same per-source form, to a small JSON beside where
+the partition would be (``bronze/_quality/<table>/date=D.json``), which the session sums too.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterable
 from pathlib import Path
 
 import pyarrow.parquet as pq
+
+from replay.common.atomic import write_bytes_atomic
 
 QUALITY_KEY = b"levelreplay.ingest_quality"
 COUNTERS = (
@@ -63,11 +68,33 @@ def footer_metadata(entries: Entries) -> dict[bytes, bytes]:
     return {QUALITY_KEY: text.encode()}
 
 
-def partition_counts(paths: Iterable[Path]) -> dict[str, int]:
-    """Counts summed over the given partitions and every source file in each."""
+def orphan_file(lake: Path, table: str, date: dt.date) -> Path:
+    """Counts of source files that excluded records of (table, date) but wrote no row there."""
+    return lake / "bronze" / "_quality" / table / f"date={date.isoformat()}.json"
+
+
+def read_orphan_entries(path: Path) -> Entries:
+    if not path.is_file():
+        return {}
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    return {str(k): {c: int(v.get(c, 0)) for c in COUNTERS} for k, v in doc.items()}
+
+
+def record_orphan_counts(path: Path, src_key: int, counts: dict[str, int]) -> None:
+    """Add (or replace) one source file's entry, atomically (callers hold the ingest lock)."""
+    entries = read_orphan_entries(path)
+    entries[source_tag(src_key)] = {c: int(counts.get(c, 0)) for c in COUNTERS}
+    text = json.dumps(entries, sort_keys=True, indent=1) + "\n"
+    write_bytes_atomic(path, text.encode(), tag="quality")
+
+
+def partition_counts(paths: Iterable[Path], orphans: Iterable[Path] = ()) -> dict[str, int]:
+    """Counts summed over the given partitions' footers and orphan-count files, every source
+    file in each."""
     total = dict.fromkeys(COUNTERS, 0)
-    for p in paths:
-        for counts in read_entries(p).values():
+    found = [read_entries(p) for p in paths] + [read_orphan_entries(p) for p in orphans]
+    for entries in found:
+        for counts in entries.values():
             for c in COUNTERS:
                 total[c] += counts[c]
     return {f"ingest_{c}": total[c] for c in COUNTERS}

@@ -27,7 +27,7 @@ from replay.errors import UserError
 from replay.lake.instruments import ES_OUTRIGHT
 from replay.lake.layout import bronze_root, list_dates, open_partition, partition_file
 from replay.lake.partition_digest import partition_sha256
-from replay.lake.partition_quality import partition_counts
+from replay.lake.partition_quality import orphan_file, partition_counts
 from replay.lake.reader import (
     Keyed,
     in_partition_order,
@@ -35,6 +35,7 @@ from replay.lake.reader import (
     iter_option_trades,
     iter_trades,
 )
+from replay.lake.schemas import TABLES
 from replay.lake.silver import iter_silver_depth, silver_file, silver_stamp
 from replay.run.definitions_used import DAY_COLUMN, DefinitionsUsed, definitions_used
 from replay.run.merge import merged_chunks
@@ -285,7 +286,7 @@ def resolve_session(lake: Path, date: dt.date, symbol: str | None = None) -> Ses
         options=opt_defs,
         option_trades_without_definition=orphans,
         partitions=tuple(parts),
-        ingest_quality=partition_counts(own),
+        ingest_quality=partition_counts(own, [orphan_file(lake, t, date) for t in TABLES]),
     )
 
 

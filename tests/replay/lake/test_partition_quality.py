@@ -109,3 +109,27 @@ def test_counts_and_bytes_do_not_depend_on_ingest_order(tmp_path: Path) -> None:
         assert q["ingest_out_of_order_resorted"] == 1
         assert len(read_entries(partition_file(lake, "futures_trades", DATE))) == 2
     assert parts[0] == parts[1]
+
+
+def test_a_table_with_every_record_excluded_still_counts(tmp_path: Path) -> None:
+    """Option trades ingested before their definitions are all excluded (orphans): no
+    option_trades partition exists to carry the count, so it goes beside it and the session
+    still reports it."""
+    call, put = 201, 202
+    syms = {"ESZ5": ES, "ESZ5 C6800": call, "ESZ5 P6790": put}
+    recs = [
+        f.trade(ES, T0 + MS, 1, 6800.0, 1, "B"),
+        f.trade(call, T0 + 2 * MS, 2, 12.5, 3, "B"),
+        f.trade(put, T0 + 3 * MS, 3, 7.25, 4, "A"),
+    ]
+    p = f.write_dbn(
+        tmp_path / "early.trades.dbn.zst",
+        f.metadata(d.Schema.TRADES, syms, T0, T0 + 10 * MS),
+        recs,
+    )
+    lake = tmp_path / "lake"
+    rep = ingest([p], lake)[0]
+    assert (rep.rows["option_trades"], rep.excluded_orphan_option) == (0, 2)
+    assert not partition_file(lake, "option_trades", DATE).exists()
+    # 2 orphan option trades (the call and the put), no partition to hold them: still counted
+    assert resolve_session(lake, DATE).ingest_quality["ingest_excluded_orphan_option"] == 2
