@@ -15,10 +15,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
-import typer
+try:  # Ctrl-C while the libraries load: nothing was written yet, and no traceback
+    import typer
 
-from replay.errors import CheckFailed, LevelReplayError, UserError
-from replay.run.config import load_config
+    from replay.errors import CheckFailed, LevelReplayError, UserError
+    from replay.run.config import load_config
+except KeyboardInterrupt:
+    sys.stderr.write("interrupted while starting: nothing was written\n")
+    raise SystemExit(130) from None
 
 app = typer.Typer(
     add_completion=False,

@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -153,3 +154,31 @@ def test_two_replays_and_two_ingests_race(lake: Path, src: list[Path], tmp_path:
 @pytest.mark.skipif(not os.environ.get("LEVELREPLAY_SLOW"), reason="make test-slow")
 def test_races_ten_trials(lake: Path, src: list[Path], tmp_path: Path) -> None:
     _race_trials(lake, src, tmp_path, trials=10)
+
+
+def test_ctrl_c_stops_cleanly_and_says_what_was_committed(lake: Path, tmp_path: Path) -> None:
+    """SIGINT at several moments of a replay: exit 130 with one line saying what is complete
+    and no traceback, no Gold and no temp file left; or, if it came too late, a complete run."""
+    env = {k: v for k, v in os.environ.items() if k != FAULT_ENV}
+    codes = []
+    for i, delay in enumerate((0.3, 0.8, 1.4, 2.0)):
+        out = tmp_path / f"out{i}"
+        cmd = [sys.executable, "-m", "replay.cli", "replay", "--lake", str(lake)]
+        cmd += ["--date", DATE.isoformat(), "--out", str(out)]
+        p = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        )
+        time.sleep(delay)
+        p.send_signal(signal.SIGINT)
+        _, err = p.communicate(timeout=120)
+        codes.append(p.returncode)
+        assert "Traceback" not in err, err
+        if p.returncode == 130:
+            assert "interrupted" in err, err
+            assert not gold_file(out, DATE).exists()
+            staged = staging_dir(out)
+            assert not staged.exists() or not [q for q in staged.iterdir() if q.is_file()]
+        else:
+            assert p.returncode == 0, err
+            assert compare(out, out) == []  # a complete, consistent pair
+    assert 130 in codes, codes
