@@ -162,7 +162,7 @@ def test_ctrl_c_stops_cleanly_and_says_what_was_committed(lake: Path, tmp_path: 
     (a signal during interpreter start-up or shutdown takes the default action, -SIGINT)."""
     env = {k: v for k, v in os.environ.items() if k != FAULT_ENV}
     codes = []
-    for i, delay in enumerate((0.3, 0.8, 1.4, 2.0)):
+    for i, delay in enumerate((0.3, 0.6, 0.9, 1.2, 1.6, 2.0)):
         out = tmp_path / f"out{i}"
         cmd = [sys.executable, "-m", "replay.cli", "replay", "--lake", str(lake)]
         cmd += ["--date", DATE.isoformat(), "--out", str(out)]
