@@ -76,12 +76,7 @@ def _guarded(command: Callable[..., None]) -> Callable[..., None]:
             )
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
-            typer.echo(
-                "interrupted: every session, partition or file reported above as written is "
-                "complete; the one in progress was not committed (its temp file is removed by "
-                "the next run)",
-                err=True,
-            )
+            _say_interrupted()
             raise typer.Exit(130) from None
 
     return run
@@ -438,13 +433,32 @@ def config_show(
     typer.echo(cfg.to_toml(), nl=False)
 
 
+_interrupt_said: list[bool] = []
+
+
+def _say_interrupted() -> None:
+    """One line on Ctrl-C, once (typer turns an interrupt outside a command into a silent 130)."""
+    if not _interrupt_said:
+        _interrupt_said.append(True)
+        typer.echo(
+            "interrupted: every session, partition or file reported above as written is "
+            "complete; the one in progress was not committed (its temp file is removed by "
+            "the next run)",
+            err=True,
+        )
+
+
 def main() -> None:
     """Console-script entry point."""
     try:
         app()
     except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
+        _say_interrupted()
         sys.exit(130)
+    except SystemExit as exc:
+        if exc.code == 130:
+            _say_interrupted()
+        raise
 
 
 if __name__ == "__main__":
