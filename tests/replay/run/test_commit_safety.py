@@ -156,6 +156,8 @@ def test_races_ten_trials(lake: Path, src: list[Path], tmp_path: Path) -> None:
     _race_trials(lake, src, tmp_path, trials=10)
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(not os.environ.get("LEVELREPLAY_SLOW"), reason="make test-slow: timing-bound")
 def test_ctrl_c_stops_cleanly_and_says_what_was_committed(lake: Path, tmp_path: Path) -> None:
     """SIGINT at several moments of a replay: exit 130 with one line saying what is complete
     and no traceback, no Gold and no temp file left; or, if it came too late, a complete run
