@@ -45,11 +45,11 @@ from replay.lake.layout import (
 )
 from replay.lake.partition_digest import record as record_digest
 from replay.lake.partition_quality import (
-    footer_metadata,
     merged_entries,
     orphan_file,
     record_orphan_counts,
 )
+from replay.lake.record_identity import DUPLICATE, OVERLAP
 from replay.lake.schemas import DEF_SORT_KEY, INGEST_LOG, SCHEMAS, SORT_KEY
 from replay.lake.sorted_runs import RunSet
 from replay.lake.trade_date import day_number_to_date, trade_day_numbers
@@ -84,6 +84,8 @@ class FileReport:
     excluded_bad_price: int = 0
     excluded_bad_side: int = 0
     out_of_order_resorted: int = 0
+    duplicate_records: int = 0  # copies of this file's own records, dropped
+    overlap_records: int = 0  # records another file in the lake also holds (stored once)
     ts_recv_min: int | None = None
     ts_recv_max: int | None = None
     dates: list[str] = field(default_factory=list)
@@ -196,11 +198,14 @@ def _ingest_all(
             reports.append(rep)
             continue
         try:
-            _ingest_one(src, sha, lake, registry, rep, chunk_rows, on_progress, wait)
+            displaced = _ingest_one(src, sha, lake, registry, rep, chunk_rows, on_progress, wait)
         except LevelReplayError as exc:  # nothing of this file was committed
             rep.error = str(exc)
             reports.append(rep)
             continue
+        for earlier in reports:  # this file's copies of their records were kept instead
+            for table, n in displaced.get(src_key_of(earlier.sha256), {}).items():
+                earlier.rows[table] -= n
         fault_point(PARTITIONS_COMMITTED)
         _append_log(lake, rep)
         seen.add(sha)
@@ -217,8 +222,11 @@ def _ingest_one(
     chunk_rows: int,
     on_progress: Callable[[str, int], None] | None,
     wait: bool,
-) -> None:
+) -> dict[int, dict[str, int]]:
+    """Ingest one file; returns the rows of other files its copies displaced, per src_key and
+    table (the copy of the smallest src_key is the one kept)."""
     key = src_key_of(sha)
+    displaced: dict[int, dict[str, int]] = {}
     stage = staging_dir(lake, sha[:16])
     shutil.rmtree(stage, ignore_errors=True)
     runsets: dict[tuple[str, int], RunSet] = {}
@@ -246,7 +254,7 @@ def _ingest_one(
         for (table, day), rs in sorted(runsets.items()):
             final = partition_file(lake, table, day_number_to_date(day))
             counts = tallies.get((table, day), {}) | {"out_of_order_resorted": rs.out_of_order}
-            rs.metadata = footer_metadata(merged_entries(final, key, counts))
+            rs.entries = merged_entries(final, key, counts)
             rs.close()
             rep.out_of_order_resorted += rs.out_of_order
         for day in sorted({d for _, d in runsets}):
@@ -254,8 +262,17 @@ def _ingest_one(
             with file_lock(date_lock(lake, date), f"session {date} of {lake}", wait=wait):
                 for table in sorted(t for t, d in runsets if d == day):
                     final = partition_file(lake, table, date)
-                    _, digest = runsets[(table, day)].commit_to(final, key, sha[:16])
+                    rs = runsets[(table, day)]
+                    _, digest = rs.commit_to(final, key, sha[:16])
                     record_digest(final, digest)
+                    mine = rs.drops.of_file(key)
+                    rep.duplicate_records += mine[DUPLICATE]
+                    rep.overlap_records += mine[OVERLAP]
+                    rep.rows[table] -= mine["own_dropped"]
+                    for (dropped, _, kept), n in rs.drops.counts.items():
+                        if kept == key and dropped != key:
+                            per = displaced.setdefault(dropped, {})
+                            per[table] = per.get(table, 0) + n
         for table, day in sorted(set(tallies) - set(runsets)):  # excluded, but no row written
             date = day_number_to_date(day)
             with file_lock(date_lock(lake, date), f"session {date} of {lake}", wait=wait):
@@ -267,6 +284,7 @@ def _ingest_one(
     if volume:
         best = sorted(volume.items(), key=lambda kv: (-kv[1], kv[0][0]))[0]
         rep.primary_future = best[0][1]
+    return displaced
 
 
 Tallies = dict[tuple[str, int], dict[str, int]]
@@ -520,6 +538,8 @@ def _append_log(lake: Path, rep: FileReport) -> None:
         "excluded_bad_price": rep.excluded_bad_price,
         "excluded_bad_side": rep.excluded_bad_side,
         "out_of_order_resorted": rep.out_of_order_resorted,
+        "duplicate_records": rep.duplicate_records,
+        "overlap_records": rep.overlap_records,
         "ts_recv_min": rep.ts_recv_min,
         "ts_recv_max": rep.ts_recv_max,
         "dates": rep.dates,

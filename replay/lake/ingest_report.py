@@ -36,7 +36,9 @@ def format_report(r: FileReport) -> str:
         f"{r.excluded_other_instrument}, option without definition {r.excluded_orphan_option}, "
         f"bad values {r.excluded_bad_values}: timestamp {r.excluded_bad_timestamp}, price "
         f"{r.excluded_bad_price}, side {r.excluded_bad_side}); "
-        f"re-sorted {r.out_of_order_resorted}; dates {','.join(r.dates) or '-'}; "
+        f"re-sorted {r.out_of_order_resorted}; duplicates dropped {r.duplicate_records}; "
+        f"overlap with other files {r.overlap_records} (stored once); "
+        f"dates {','.join(r.dates) or '-'}; "
         f"primary future {r.primary_future or '-'}; span {span}"
     )
 
@@ -48,8 +50,11 @@ def print_reports(reports: list[FileReport], lake: Path) -> None:
     totals = {t: sum(r.rows[t] for r in fresh) for t in _TABLES}
     typer.echo(
         f"ingest → {lake / 'bronze'}: {len(fresh)} file(s) ingested, "
-        f"{len(reports) - len(fresh)} already present; "
+        f"{sum(r.duplicate for r in reports)} already present, "
+        f"{sum(r.error is not None for r in reports)} failed; "
         + ", ".join(f"{t} {totals[t]}" for t in _TABLES)
         + f"; excluded {sum(r.excluded for r in fresh)}"
         + f"; re-sorted {sum(r.out_of_order_resorted for r in fresh)}"
+        + f"; duplicates dropped {sum(r.duplicate_records for r in fresh)}"
+        + f"; overlap {sum(r.overlap_records for r in fresh)}"
     )

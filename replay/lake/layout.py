@@ -13,6 +13,8 @@ nothing is gained on high-cardinality price columns."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyarrow as pa
@@ -146,14 +148,28 @@ def open_partition(path: Path, table: str) -> pq.ParquetFile:
     return pf
 
 
+@contextmanager
+def read_errors_named(path: Path) -> Iterator[None]:
+    """A read error inside a partition (a corrupt page) is a user error naming the partition."""
+    try:
+        yield
+    except (OSError, pa.ArrowException) as exc:
+        raise UserError(
+            f"cannot be read ({type(exc).__name__}: {exc})",
+            path=str(path),
+            expected="a partition as ingest wrote it: re-ingest, or restore the file",
+        ) from None
+
+
 def lake_dates(lake: Path) -> list[str]:
     """Every date with a futures partition (ISO strings, ascending)."""
     dates = set(list_dates(lake, "futures_mbp10")) | set(list_dates(lake, "futures_trades"))
     return [d.isoformat() for d in sorted(dates)]
 
 
-def parquet_writer(path: Path, table: str) -> pq.ParquetWriter:
-    schema = SCHEMAS[table]
+def parquet_writer(path: Path, table: str, schema: pa.Schema | None = None) -> pq.ParquetWriter:
+    """The fixed writer of ``table``'s partitions (``schema``: its staging form, if other)."""
+    schema = SCHEMAS[table] if schema is None else schema
     return pq.ParquetWriter(
         path,
         schema,

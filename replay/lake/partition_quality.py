@@ -28,12 +28,14 @@ from replay.common.atomic import write_bytes_atomic
 
 QUALITY_KEY = b"levelreplay.ingest_quality"
 COUNTERS = (
+    "duplicate_records",
     "excluded_bad_price",
     "excluded_bad_side",
     "excluded_orphan_option",
     "excluded_other_instrument",
     "excluded_spread",
     "out_of_order_resorted",
+    "overlap_records",
 )
 """What ingest counts per partition; the manifest reports each as ``ingest_<name>``."""
 
@@ -59,6 +61,17 @@ def merged_entries(existing: Path | None, src_key: int, counts: dict[str, int]) 
     """The partition's entries after this source file's commit: its own entry replaced."""
     out = read_entries(existing) if existing is not None and existing.is_file() else {}
     out[source_tag(src_key)] = {c: int(counts.get(c, 0)) for c in COUNTERS}
+    return out
+
+
+def with_drops(entries: Entries, drops: dict[int, dict[str, int]]) -> Entries:
+    """``entries`` plus the rows a merge dropped, each on the entry of the file whose row it was
+    (an entry is made for a file that has none: a partition from before footers)."""
+    out = {k: dict(v) for k, v in entries.items()}
+    for src_key, counts in drops.items():
+        per = out.setdefault(source_tag(src_key), dict.fromkeys(COUNTERS, 0))
+        for c, n in counts.items():
+            per[c] = per.get(c, 0) + n
     return out
 
 

@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 
 from engines.events import N_LEVELS, DepthBatch, OptionDefinitions, OptionTradeBatch, TradeBatch
 from replay.errors import UserError
+from replay.lake.layout import read_errors_named
 from replay.lake.level_block import levels_block
 
 READ_BATCH_ROWS = 1 << 16
@@ -81,14 +82,8 @@ class PartitionOutOfOrder(UserError):
 
 def _readable(batches: Iterator[Keyed], path: Path) -> Iterator[Keyed]:
     """A read error mid-partition (a corrupt page) is a user error naming the partition."""
-    try:
+    with read_errors_named(path):
         yield from batches
-    except (OSError, pa.ArrowException) as exc:
-        raise UserError(
-            f"cannot be read ({type(exc).__name__}: {exc})",
-            path=str(path),
-            expected="a partition as ingest wrote it: re-ingest, or restore the file",
-        ) from None
 
 
 def in_partition_order(batches: Iterator[Keyed], path: Path) -> Iterator[Keyed]:

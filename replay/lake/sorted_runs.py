@@ -7,6 +7,8 @@ At the end the runs (and the partition already in the lake, minus rows of the sa
 are merged by streaming record batches: at each step every row whose key is <= the smallest
 "last buffered key" among unfinished runs is final, so memory is k runs x one batch.
 Keys are unique (src_key, src_row end every key), so the merged order is a total order.
+A merge also drops duplicate and overlapping records (``record_identity.py``): a file's late rows
+make its staging runs carry their packet run, which tells a copy from a second fill.
 """
 
 from __future__ import annotations
@@ -23,6 +25,17 @@ import pyarrow.parquet as pq
 from replay.common.atomic import commit, temp_path_for
 from replay.common.hashing import sha256_file
 from replay.lake.layout import ROW_GROUP_ROWS, parquet_writer
+from replay.lake.partition_quality import Entries, footer_metadata, with_drops
+from replay.lake.record_identity import (
+    IN_ONE_RUN,
+    RUN,
+    RUN_FIELD,
+    Deduper,
+    Drops,
+    packet_runs,
+    staging_schema,
+)
+from replay.lake.schemas import SCHEMAS
 
 MERGE_BATCH_ROWS = 1 << 16
 
@@ -76,9 +89,9 @@ class GroupWriter:
     written in submission order, so the bytes are the same as a synchronous write.
     """
 
-    def __init__(self, path: Path, table_name: str):
+    def __init__(self, path: Path, table_name: str, schema: pa.Schema | None = None):
         self.path = path
-        self._writer = parquet_writer(path, table_name)
+        self._writer = parquet_writer(path, table_name, schema)
         self._sha256: str | None = None
         self._pending: list[pa.Table] = []
         self._pending_rows = 0
@@ -137,7 +150,11 @@ class GroupWriter:
 
 
 class RunSet:
-    """All rows of one source file for one (table, date), as sorted runs in a staging directory."""
+    """All rows of one source file for one (table, date), as sorted runs in a staging directory.
+
+    While the file's rows arrive in key order they form one run, renamed into place at commit.
+    From the first late row on (``identity``), runs also carry each row's packet run (``_run``),
+    and the commit merges: that is when a file can hold a copy of its own records."""
 
     def __init__(self, staging: Path, table_name: str, key: tuple[str, ...]):
         self.staging = staging
@@ -148,21 +165,31 @@ class RunSet:
         self._writer: GroupWriter | None = None
         self._last: tuple[int, ...] | None = None
         self._max: tuple[int, int] | None = None
+        self._packet: tuple[int, int] | None = None  # (ts_recv, run id) of the last row
+        self.identity = False  # runs after the first carry RUN (the first never does)
         self.out_of_order = 0
         self.rows = 0
-        self.metadata: dict[bytes, bytes] | None = None  # the partition's footer metadata
+        self.entries: Entries = {}  # the partition's footer counts, per source file
+        self.drops = Drops()  # filled by commit_to
 
     def add(self, t: pa.Table) -> None:
         if t.num_rows == 0:
             return
         keys = key_arrays(t, self.key)
         unsorted = bool(np.any(descents(keys)))
-        self.out_of_order += self._count_late(keys[0], keys[1], unsorted)
+        late = self._count_late(keys[0], keys[1], unsorted)
+        self.out_of_order += late
+        runs, self._packet = packet_runs(keys[0], _np(t, "src_row"), self._packet)
+        force_new = late > 0 and not self.identity
+        if late:
+            self.identity = True
+        if self.identity:
+            t = t.append_column(RUN_FIELD, pa.array(runs))
         if unsorted:
             t = sort_table(t, self.key)
             keys = key_arrays(t, self.key)
         starts_before = self._last is not None and compare_first_to(keys, self._last)
-        if self._writer is None or starts_before:
+        if self._writer is None or starts_before or force_new:
             self._open_run()
         assert self._writer is not None
         self._writer.write(t)
@@ -194,11 +221,13 @@ class RunSet:
         self.staging.mkdir(parents=True, exist_ok=True)
         path = self.staging / f"{self.table_name}-run{len(self.runs):05d}.parquet"
         self.runs.append(path)
-        self._writer = GroupWriter(path, self.table_name)
+        schema = staging_schema(SCHEMAS[self.table_name]) if self.identity else None
+        self._writer = GroupWriter(path, self.table_name, schema)
 
     def close(self) -> None:
         if self._writer is not None:
-            self._writer.metadata = self.metadata  # the last run becomes the partition alone
+            # the last run becomes the partition alone when it is the only one
+            self._writer.metadata = footer_metadata(self.entries)
             self._writer.close()
             self.run_sha256.append(self._writer.sha256)
             self._writer = None
@@ -208,22 +237,26 @@ class RunSet:
 
         Rows already in the partition from the same source file (same ``src_key``: an earlier
         ingest interrupted before its log entry) are replaced, so re-ingest stays idempotent.
+        Duplicates and overlaps found by the merge are in ``self.drops`` and the footer.
         Returns the partition's row count and sha256.
         """
         self.close()
-        inputs: list[Iterator[pa.Table]] = [_batches(p) for p in self.runs]
-        if final.is_file():
-            inputs.append(_batches(final, drop_src_key=src_key))
-        elif len(self.runs) == 1:
+        if not final.is_file() and len(self.runs) == 1 and not self.identity:
             final.parent.mkdir(parents=True, exist_ok=True)
             commit(self.runs[0], final)
             return self.rows, self.run_sha256[0]
+        inputs: list[Iterator[pa.Table]] = [_batches(p) for p in self.runs]
+        if final.is_file():
+            inputs.append(_batches(final, drop_src_key=src_key, deduplicated=True))
         tmp = temp_path_for(final, tag)
         final.parent.mkdir(parents=True, exist_ok=True)
         out = GroupWriter(tmp, self.table_name)
-        out.metadata = self.metadata
+        dedup = Deduper(self.key[:-2], out.write)
         try:
-            merge_sorted(inputs, self.key, out.write)
+            merge_sorted(inputs, self.key, dedup.feed)
+            dedup.finish()
+            self.drops = dedup.drops
+            out.metadata = footer_metadata(with_drops(self.entries, dedup.drops.by_source()))
             out.close()
         except BaseException:
             out.close()
@@ -233,14 +266,31 @@ class RunSet:
         return out.rows, out.sha256
 
 
-def _batches(path: Path, drop_src_key: int | None = None) -> Iterator[pa.Table]:
+def _np(t: pa.Table, name: str) -> np.ndarray:
+    return t.column(name).to_numpy().astype(np.int64, copy=False)
+
+
+def _batches(
+    path: Path, drop_src_key: int | None = None, deduplicated: bool = False
+) -> Iterator[pa.Table]:
+    """A sorted file's rows in batches, with the packet run column: as stored in a staging run,
+    derived from ``ts_recv`` for a run without it (a file's first run: its rows came in file
+    order), or one per source file in a committed partition (already deduplicated)."""
     pf = pq.ParquetFile(path, pre_buffer=False)  # pre-buffering caches every range read: RSS grows
+    stored = RUN in pf.schema_arrow.names
+    carry: tuple[int, int] | None = None
     for b in pf.iter_batches(batch_size=MERGE_BATCH_ROWS):
         t = pa.Table.from_batches([b])
         if drop_src_key is not None:
             t = t.filter(pc.not_equal(t.column("src_key"), drop_src_key))
-        if t.num_rows:
-            yield t
+        if not t.num_rows:
+            continue
+        if deduplicated:
+            t = t.append_column(RUN_FIELD, pa.array(np.full(t.num_rows, IN_ONE_RUN)))
+        elif not stored:
+            ids, carry = packet_runs(_np(t, "ts_recv"), _np(t, "src_row"), carry)
+            t = t.append_column(RUN_FIELD, pa.array(ids))
+        yield t
 
 
 def merge_sorted(

@@ -25,7 +25,13 @@ from engines.session_context import PriorSession
 from engines.session_engine import SessionSetup
 from replay.errors import UserError
 from replay.lake.instruments import ES_OUTRIGHT
-from replay.lake.layout import bronze_root, list_dates, open_partition, partition_file
+from replay.lake.layout import (
+    bronze_root,
+    list_dates,
+    open_partition,
+    partition_file,
+    read_errors_named,
+)
 from replay.lake.partition_digest import partition_sha256
 from replay.lake.partition_quality import orphan_file, partition_counts
 from replay.lake.reader import (
@@ -54,10 +60,11 @@ class PartitionInfo:
     instruments: int | None = None  # definitions only: how many instruments' records
 
     @classmethod
-    def of(cls, lake: Path, table: str, path: Path) -> PartitionInfo:
+    def of(cls, lake: Path, table: str, path: Path, sha256: str | None = None) -> PartitionInfo:
         """A committed partition file (its sha256 from the digest ingest left beside it)."""
         rows = pq.ParquetFile(path).metadata.num_rows
-        return cls(table, str(path.relative_to(lake)), partition_sha256(path), rows)
+        sha = partition_sha256(path) if sha256 is None else sha256
+        return cls(table, str(path.relative_to(lake)), sha, rows)
 
     @classmethod
     def of_definitions(cls, used: DefinitionsUsed) -> PartitionInfo:
@@ -212,6 +219,7 @@ def resolve_session(lake: Path, date: dt.date, symbol: str | None = None) -> Ses
             path=str(lake),
             expected="one of the ingested sessions: " + (", ".join(have) if have else "none yet"),
         )
+    shas: dict[Path, str] = {}
     for table, p in (
         ("futures_mbp10", depth),
         ("futures_trades", trades),
@@ -219,16 +227,18 @@ def resolve_session(lake: Path, date: dt.date, symbol: str | None = None) -> Ses
     ):
         if p is not None:
             open_partition(p, table)  # unreadable or the wrong columns: exit 2, named
+            shas[p] = partition_sha256(p)  # edited since ingest: exit 2, before a row is read
     trades_from_depth = trades is None
-    vol = (
-        _volume_by_instrument(trades, False)
-        if trades is not None
-        else _volume_by_instrument(depth, True)  # type: ignore[arg-type]
-    )
+    volume_of = trades if trades is not None else depth
+    assert volume_of is not None
+    with read_errors_named(volume_of):
+        vol = _volume_by_instrument(volume_of, trades is None)
     syms: dict[int, str] = {}
     for p in (depth, trades):
         if p is not None:
-            for k, v in _symbols(p).items():
+            with read_errors_named(p):
+                found = _symbols(p)
+            for k, v in found.items():
                 syms.setdefault(k, v)
     all_defs = _definitions_upto(lake, date)
     defs = None if all_defs is None else _latest(all_defs)
@@ -258,7 +268,7 @@ def resolve_session(lake: Path, date: dt.date, symbol: str | None = None) -> Ses
         primary = sorted(candidates.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
     opt_defs, orphans, traded = _option_universe(defs, options)
     parts = [
-        PartitionInfo.of(lake, table, p)
+        PartitionInfo.of(lake, table, p, shas[p])
         for table, p in (
             ("futures_mbp10", depth),
             ("futures_trades", trades),

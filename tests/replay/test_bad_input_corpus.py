@@ -337,6 +337,11 @@ CASES: list[Case] = [
         lambda w: _replay(_flip_byte(w, TRADES)),
         "changed since it was written",
     ),
+    (  # a lake copied without the digest records: the damage shows as an unreadable page
+        "replay: corrupt page, no digest record",
+        lambda w: _replay(_no_digest(_flip_byte(w, TRADES), TRADES)),
+        "part-00000.parquet",
+    ),
     # ---- config
     (
         "config: missing file",
@@ -514,6 +519,12 @@ def _flip_byte(w: World, rel: str) -> World:
     data = bytearray(p.read_bytes())
     data[len(data) // 2] ^= 0xFF
     p.write_bytes(bytes(data))
+    return w
+
+
+def _no_digest(w: World, rel: str) -> World:
+    p = w.lake / rel
+    p.with_name(f"_{p.stem}.sha256.json").unlink()
     return w
 
 

@@ -35,23 +35,27 @@ def test_session_counts_come_from_its_own_partitions(session: Session, tmp_path:
     entries = read_entries(partition_file(lake, "futures_trades", DATE))
     assert list(entries.values()) == [
         {
+            "duplicate_records": 0,
             "excluded_bad_price": 0,
             "excluded_bad_side": 0,
             "excluded_orphan_option": 0,
             "excluded_other_instrument": 1,
             "excluded_spread": 1,
             "out_of_order_resorted": 0,
+            "overlap_records": 0,
         }
     ]
     q = resolve_session(lake, DATE).ingest_quality
     # spread 1 + 1 + 1 = 3 over mbp-10, trades and definitions; NQ 1; the orphan option 1
     assert q == {
+        "ingest_duplicate_records": 0,
         "ingest_excluded_bad_price": 0,
         "ingest_excluded_bad_side": 0,
         "ingest_excluded_orphan_option": 1,
         "ingest_excluded_other_instrument": 1,
         "ingest_excluded_spread": 3,
         "ingest_out_of_order_resorted": 0,
+        "ingest_overlap_records": 0,
     }
     # The Monday session (the Friday evening open) read the same files and excluded nothing.
     assert set(resolve_session(lake, NEXT).ingest_quality.values()) == {0}
