@@ -7,20 +7,49 @@ ever means a bug in levelreplay.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import math
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 from typing import Annotated, Any
+
+_interrupted: list[bool] = []
+
+
+def _on_sigint(signum: int, frame: FrameType | None) -> None:
+    """Python's own Ctrl-C behaviour, remembered: a C extension interrupted while it loads
+    (pandas, pyarrow) turns the KeyboardInterrupt into an ImportError or a half-made module, and
+    whatever follows must still be reported as the interrupt it was."""
+    _interrupted.append(True)
+    raise KeyboardInterrupt
+
+
+def _quiet_unraisable(unraisable: Any) -> None:
+    """An interrupt that landed in a callback Python cannot propagate from (numba's LLVM hooks
+    during a compile) is reported once, by the exit path, not as an 'Exception ignored' trace."""
+    if _interrupted and isinstance(unraisable.exc_value, KeyboardInterrupt):
+        return
+    sys.__unraisablehook__(unraisable)
+
+
+if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+    sys.unraisablehook = _quiet_unraisable
+    with contextlib.suppress(ValueError):  # imported off the main thread: leave Python's
+        signal.signal(signal.SIGINT, _on_sigint)
 
 try:  # Ctrl-C while the libraries load: nothing was written yet, and no traceback
     import typer
 
     from replay.errors import CheckFailed, LevelReplayError, UserError
     from replay.run.config import load_config
-except KeyboardInterrupt:
+except BaseException as exc:
+    if not (_interrupted or isinstance(exc, KeyboardInterrupt)):
+        raise
     sys.stderr.write("interrupted while starting: nothing was written\n")
     raise SystemExit(130) from None
 
@@ -55,6 +84,24 @@ DEFAULT_SAMPLE_DIR = Path("data/sample")
 DEFAULT_LAKE = Path("data/lake")
 
 
+def _explained(command: Callable[..., None], *args: Any, **kwargs: Any) -> None:
+    """Run ``command``; an error of the hierarchy or of the environment becomes its paragraph."""
+    try:
+        command(*args, **kwargs)
+    except LevelReplayError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+    except OSError as exc:  # the environment: a path of the wrong kind, a full disk, EROFS
+        where = f"{exc.filename}: " if exc.filename else ""
+        typer.echo(
+            f"error: {where}{exc.strerror or exc} (expected a path that exists, of the "
+            "right kind (file or directory), on a writable filesystem with free space; "
+            "nothing half-written was left in place)",
+            err=True,
+        )
+        raise typer.Exit(2) from None
+
+
 def _guarded(command: Callable[..., None]) -> Callable[..., None]:
     """The one exit path of every command: a ``LevelReplayError`` prints its one paragraph and
     exits with its own code (1 check failed, 2 user error, 3 internal); no traceback."""
@@ -62,21 +109,11 @@ def _guarded(command: Callable[..., None]) -> Callable[..., None]:
     @functools.wraps(command)
     def run(*args: Any, **kwargs: Any) -> None:
         try:
-            command(*args, **kwargs)
-        except LevelReplayError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(exc.exit_code) from None
-        except OSError as exc:  # the environment: a path of the wrong kind, a full disk, EROFS
-            where = f"{exc.filename}: " if exc.filename else ""
-            typer.echo(
-                f"error: {where}{exc.strerror or exc} (expected a path that exists, of the "
-                "right kind (file or directory), on a writable filesystem with free space; "
-                "nothing half-written was left in place)",
-                err=True,
-            )
-            raise typer.Exit(2) from None
-        except KeyboardInterrupt:
-            _say_interrupted()
+            _explained(command, *args, **kwargs)
+        except BaseException as exc:
+            if not (_interrupted or isinstance(exc, KeyboardInterrupt)):
+                raise
+            _say_interrupted()  # whatever the interrupt became on its way up
             raise typer.Exit(130) from None
 
     return run
@@ -452,12 +489,15 @@ def main() -> None:
     """Console-script entry point."""
     try:
         app()
-    except KeyboardInterrupt:
-        _say_interrupted()
-        sys.exit(130)
     except SystemExit as exc:
-        if exc.code == 130:
+        if exc.code == 130 or _interrupted:
             _say_interrupted()
+            sys.exit(130)
+        raise
+    except BaseException as exc:
+        if _interrupted or isinstance(exc, KeyboardInterrupt):
+            _say_interrupted()
+            sys.exit(130)
         raise
 
 

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+from replay.errors import UserError
 
 
 def fsync_path(path: Path) -> None:
@@ -44,3 +48,21 @@ def write_bytes_atomic(
     with tmp.open("wb") as f:
         f.write(data)
     commit(tmp, final)
+
+
+@contextmanager
+def writes_into(root: Path, what: str) -> Iterator[None]:
+    """An ``OSError`` left over from writing ``what`` under ``root`` (inputs are read through
+    their own checks first) — a full disk, a read-only filesystem, a file-size limit — is a user
+    error naming the place; the temp file was already removed by the writer that failed."""
+    try:
+        yield
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        where = exc.filename or root
+        raise UserError(
+            f"could not write {what}: {reason}",
+            path=str(where),
+            expected="a writable filesystem with free space; nothing half-written was left in "
+            "place, and the previous version (if any) is intact",
+        ) from None

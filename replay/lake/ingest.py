@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from replay.common.atomic import commit, temp_path_for
+from replay.common.atomic import commit, temp_path_for, writes_into
 from replay.common.faults import PARTITIONS_COMMITTED, fault_point
 from replay.common.hashing import sha256_file
 from replay.common.locks import file_lock
@@ -167,7 +167,8 @@ class IngestFailed(UserError):
             + (f"; and {len(failed) - 1} more" if len(failed) > 1 else "")
             + "); committed: "
             + (", ".join(done) if done else "none"),
-            expected="only valid DBN or Databento-Parquet files; fix or drop the failed ones",
+            expected="every file ingested: fix what each failed file's line says (or drop it) and "
+            "run the same call again; the committed files are then a reported no-op",
         )
         self.reports = reports
 
@@ -198,7 +199,10 @@ def _ingest_all(
             reports.append(rep)
             continue
         try:
-            displaced = _ingest_one(src, sha, lake, registry, rep, chunk_rows, on_progress, wait)
+            with writes_into(lake, f"the partitions of {src.path.name}"):
+                displaced = _ingest_one(
+                    src, sha, lake, registry, rep, chunk_rows, on_progress, wait
+                )
         except LevelReplayError as exc:  # nothing of this file was committed
             rep.error = str(exc)
             reports.append(rep)

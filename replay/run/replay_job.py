@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from engines.config import EngineConfig
 from engines.session_engine import ENGINES, EngineCounters, RowSink, create_engine
+from replay.common.atomic import writes_into
 from replay.common.faults import GOLD_COMMITTED, fault_point
 from replay.common.hashing import sha256_file
 from replay.common.locks import file_lock
@@ -108,7 +109,7 @@ def replay_session(
                 + (f"{len(have)} dated session(s): {listed}" if have else "no sessions yet")
                 + " (levelreplay info says which replay)",
             )
-        with _lake_read_lock(job):
+        with _lake_read_lock(job), writes_into(job.out, f"the Gold of session {job.date}"):
             return _replay_locked(job, on_snap)
 
 
