@@ -156,8 +156,12 @@ def test_races_ten_trials(lake: Path, src: list[Path], tmp_path: Path) -> None:
     _race_trials(lake, src, tmp_path, trials=10)
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(not os.environ.get("LEVELREPLAY_SLOW"), reason="make test-slow: timing-bound")
+def _sigint_default() -> None:
+    """The child takes SIGINT as a terminal would deliver it, even when this test runs from a
+    background job (which starts its children with SIGINT ignored)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_stops_cleanly_and_says_what_was_committed(lake: Path, tmp_path: Path) -> None:
     """SIGINT at several moments of a replay: exit 130 with one line saying what is complete
     and no traceback, no Gold and no temp file left; or, if it came too late, a complete run
@@ -169,7 +173,12 @@ def test_ctrl_c_stops_cleanly_and_says_what_was_committed(lake: Path, tmp_path: 
         cmd = [sys.executable, "-m", "replay.cli", "replay", "--lake", str(lake)]
         cmd += ["--date", DATE.isoformat(), "--out", str(out)]
         p = subprocess.Popen(
-            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            preexec_fn=_sigint_default,
         )
         time.sleep(delay)
         p.send_signal(signal.SIGINT)
