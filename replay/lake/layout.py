@@ -75,14 +75,8 @@ def read_ingest_log(lake: Path) -> pa.Table:
     p = ingest_log_path(lake)
     if not p.is_file():
         return INGEST_LOG.empty_table()
-    try:
+    with read_errors_named(p, "the log ingest writes; restore it, or ingest into a fresh lake"):
         t = pq.read_table(p)
-    except (OSError, pa.ArrowException) as exc:
-        raise UserError(
-            f"the ingest log cannot be read ({type(exc).__name__})",
-            path=str(p),
-            expected="the log ingest writes; restore it, or ingest into a fresh lake",
-        ) from None
     try:
         for f in INGEST_LOG:  # a log from before a counter existed: that counter was 0
             if f.name not in t.column_names and f.type == pa.int64():
@@ -149,15 +143,15 @@ def open_partition(path: Path, table: str) -> pq.ParquetFile:
 
 
 @contextmanager
-def read_errors_named(path: Path) -> Iterator[None]:
-    """A read error inside a partition (a corrupt page) is a user error naming the partition."""
+def read_errors_named(
+    path: Path, expected: str = "a partition as ingest wrote it: re-ingest, or restore the file"
+) -> Iterator[None]:
+    """A read error inside a lake file (a corrupt page) is a user error naming the file."""
     try:
         yield
     except (OSError, pa.ArrowException) as exc:
         raise UserError(
-            f"cannot be read ({type(exc).__name__}: {exc})",
-            path=str(path),
-            expected="a partition as ingest wrote it: re-ingest, or restore the file",
+            f"cannot be read ({type(exc).__name__}: {exc})", path=str(path), expected=expected
         ) from None
 
 

@@ -7,9 +7,11 @@ mount one, a small tmpfs that really runs out of space (ENOSPC)."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -101,22 +103,28 @@ def test_a_size_limit_mid_replay_keeps_the_previous_pair(lake: Path, tmp_path: P
     assert compare(out, out) == []
 
 
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 256 KiB tmpfs, where this process may mount one (root in a container); else skipped."""
-    mnt = tmp_path / "small"
+@contextlib.contextmanager
+def _tmpfs(mnt: Path, size: str) -> Iterator[Path]:
+    """A tmpfs of ``size`` at ``mnt``, where this process may mount one (root in a container);
+    else the test is skipped (the size-limit tests above cover the same code path)."""
     mnt.mkdir()
     res = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mnt)],
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mnt)],
         capture_output=True,
         check=False,
     )
     if res.returncode != 0:
-        pytest.skip("cannot mount a small tmpfs here (needs root): the size-limit tests cover it")
+        pytest.skip("cannot mount a tmpfs here (needs root)")
     try:
         yield mnt
     finally:
-        subprocess.run(["umount", str(mnt)], check=False)
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    with _tmpfs(tmp_path / "small", "256k") as mnt:
+        yield mnt
 
 
 def test_a_full_disk_mid_replay_leaves_no_temp_and_frees_its_space(
@@ -131,3 +139,20 @@ def test_a_full_disk_mid_replay_leaves_no_temp_and_frees_its_space(
     assert _files(staging_dir(out)) == []  # the temp file was removed: the space is free again
     st = os.statvfs(small_disk)
     assert st.f_bfree * st.f_frsize > 200 * 1024  # 256 KiB less lock files and directories
+
+
+def test_a_read_only_filesystem(src: dict[str, Path], lake: Path, tmp_path: Path) -> None:
+    """A lake on a read-only mount replays (read without its lock: nothing can ingest there);
+    an --out or an ingest there exits 2 naming the place."""
+    with _tmpfs(tmp_path / "ro", "64m") as mnt:
+        shutil.copytree(lake, mnt / "lake")
+        (mnt / "out").mkdir()
+        subprocess.run(["mount", "-o", "remount,ro", str(mnt)], check=True)
+        ok = _cli("replay", "--lake", mnt / "lake", "--date", DATE.isoformat(), "--out", tmp_path)
+        assert ok.returncode == 0, ok.stderr
+        res = _cli("replay", "--lake", lake, "--date", DATE.isoformat(), "--out", mnt / "out")
+        assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
+        assert f"{mnt / 'out'}" in res.stderr and "Read-only file system" in res.stderr
+        res = _cli("ingest", src["trades"], "--lake", mnt / "lake")
+        assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
+        assert "Read-only file system" in res.stderr and str(mnt / "lake") in res.stderr
