@@ -336,7 +336,7 @@ def _char_array(codes: np.ndarray) -> pa.Array:
     return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
 
 
-def _market_table(table: str, chunk: Chunk, idx: np.ndarray, src_key: int) -> pa.Table:
+def market_table(table: str, chunk: Chunk, idx: np.ndarray, src_key: int) -> pa.Table:
     schema = SCHEMAS[table]
     cols = chunk.select(idx)
     arrays = []
@@ -390,7 +390,7 @@ def _route_market(
         if want == ins.FUTURE:
             _accumulate_volume(chunk, sel, volume, src.schema)
         for day, idx in _split_by_day(days, sel):
-            _runset(runsets, table, day, stage).add(_market_table(table, chunk, idx, src_key))
+            _runset(runsets, table, day, stage).add(market_table(table, chunk, idx, src_key))
             rep.rows[table] += int(idx.size)
 
 
@@ -462,7 +462,7 @@ def _decode_fixed(a: np.ndarray) -> pa.Array:
     return pa.array([s.decode("ascii", "replace") for s in a.tolist()], type=pa.string())
 
 
-def _definition_table(chunk: Chunk, idx: np.ndarray, src_key: int) -> pa.Table:
+def definition_table(chunk: Chunk, idx: np.ndarray, src_key: int) -> pa.Table:
     schema = SCHEMAS["definitions"]
     cols = chunk.columns
     arrays = []
@@ -493,7 +493,7 @@ def _route_definitions(
 ) -> None:
     cols = chunk.columns
     n = len(chunk)
-    table = _definition_table(chunk, np.arange(n), src_key)
+    table = definition_table(chunk, np.arange(n), src_key)
     d = table.to_pydict()
     cats = np.empty(n, dtype=np.uint8)
     for i in range(n):  # definitions are few (one per instrument per day), not market events

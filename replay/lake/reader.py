@@ -122,61 +122,83 @@ def _keep(t: pa.Table, mask: pa.Array) -> pa.Table:
     return t.filter(mask)
 
 
-def iter_depth(path: Path, primary_id: int, rows: int = READ_BATCH_ROWS) -> Iterator[Keyed]:
-    pf = pq.ParquetFile(path, pre_buffer=False)  # pre-buffering caches every range read: RSS grows
-    for b in pf.iter_batches(batch_size=rows, columns=list(DEPTH_COLUMNS)):
-        t = _keep(pa.Table.from_batches([b]), pc.equal(b.column("instrument_id"), primary_id))
-        if t.num_rows == 0:
-            continue
-        ts, seq, sk, sr = _keys(t)
+def depth_keyed(t: pa.Table, primary_id: int) -> Keyed | None:
+    """The primary future's rows of a Bronze-shaped MBP-10 table as a DepthBatch (None: none)."""
+    t = _keep(t, pc.equal(t.column("instrument_id"), primary_id))
+    if t.num_rows == 0:
+        return None
+    ts, seq, sk, sr = _keys(t)
+    batch = DepthBatch(
+        ts_recv=ts,
+        sequence=seq,
+        flags=t.column("flags").to_numpy().astype(np.uint8),
+        levels=levels_block(t),
+    )
+    return Keyed(ts, seq, sk, sr, batch)
 
-        batch = DepthBatch(
-            ts_recv=ts,
-            sequence=seq,
-            flags=t.column("flags").to_numpy().astype(np.uint8),
-            levels=levels_block(t),
-        )
-        yield Keyed(ts, seq, sk, sr, batch)
+
+def trades_keyed(t: pa.Table, primary_id: int, from_depth: bool) -> Keyed | None:
+    """The primary future's trades (MBP-10 ``T`` records when ``from_depth``) as a TradeBatch."""
+    mask = pc.equal(t.column("instrument_id"), primary_id)
+    if from_depth:
+        mask = pc.and_(mask, pc.equal(t.column("action"), "T"))
+    t = _keep(t, mask)
+    if t.num_rows == 0:
+        return None
+    ts, seq, sk, sr = _keys(t)
+    batch = TradeBatch(
+        ts_recv=ts,
+        price=t.column("price").to_numpy().astype(np.int64),
+        size=t.column("size").to_numpy().astype(np.int64),
+        side=chars_to_codes(t.column("side")),
+    )
+    return Keyed(ts, seq, sk, sr, batch)
+
+
+def option_keyed(t: pa.Table, defs: OptionDefinitions) -> Keyed | None:
+    """Option trades of instruments in ``defs`` as an OptionTradeBatch."""
+    known = pa.array(defs.instrument_id.astype(np.uint32))
+    t = t.filter(pc.is_in(t.column("instrument_id"), value_set=known))
+    if t.num_rows == 0:
+        return None
+    ts, seq, sk, sr = _keys(t)
+    batch = OptionTradeBatch(
+        ts_recv=ts,
+        instrument_id=t.column("instrument_id").to_numpy().astype(np.int64),
+        price=t.column("price").to_numpy().astype(np.int64),
+        size=t.column("size").to_numpy().astype(np.int64),
+        side=chars_to_codes(t.column("side")),
+    )
+    return Keyed(ts, seq, sk, sr, batch)
+
+
+def _batches(path: Path, columns: list[str], rows: int) -> Iterator[pa.Table]:
+    pf = pq.ParquetFile(path, pre_buffer=False)  # pre-buffering caches every range read: RSS grows
+    for b in pf.iter_batches(batch_size=rows, columns=columns):
+        yield pa.Table.from_batches([b])
+
+
+def iter_depth(path: Path, primary_id: int, rows: int = READ_BATCH_ROWS) -> Iterator[Keyed]:
+    for t in _batches(path, list(DEPTH_COLUMNS), rows):
+        k = depth_keyed(t, primary_id)
+        if k is not None:
+            yield k
 
 
 def iter_trades(
     path: Path, primary_id: int, from_depth: bool, rows: int = READ_BATCH_ROWS
 ) -> Iterator[Keyed]:
-    pf = pq.ParquetFile(path, pre_buffer=False)  # pre-buffering caches every range read: RSS grows
     cols = list(TRADE_COLUMNS) + (["action"] if from_depth else [])
-    for b in pf.iter_batches(batch_size=rows, columns=cols):
-        mask = pc.equal(b.column("instrument_id"), primary_id)
-        if from_depth:
-            mask = pc.and_(mask, pc.equal(b.column("action"), "T"))
-        t = _keep(pa.Table.from_batches([b]), mask)
-        if t.num_rows == 0:
-            continue
-        ts, seq, sk, sr = _keys(t)
-        batch = TradeBatch(
-            ts_recv=ts,
-            price=t.column("price").to_numpy().astype(np.int64),
-            size=t.column("size").to_numpy().astype(np.int64),
-            side=chars_to_codes(t.column("side")),
-        )
-        yield Keyed(ts, seq, sk, sr, batch)
+    for t in _batches(path, cols, rows):
+        k = trades_keyed(t, primary_id, from_depth)
+        if k is not None:
+            yield k
 
 
 def iter_option_trades(
     path: Path, defs: OptionDefinitions, rows: int = READ_BATCH_ROWS
 ) -> Iterator[Keyed]:
-    pf = pq.ParquetFile(path, pre_buffer=False)  # pre-buffering caches every range read: RSS grows
-    known = pa.array(defs.instrument_id.astype(np.uint32))
-    for b in pf.iter_batches(batch_size=rows, columns=list(TRADE_COLUMNS)):
-        t = pa.Table.from_batches([b])
-        t = t.filter(pc.is_in(t.column("instrument_id"), value_set=known))
-        if t.num_rows == 0:
-            continue
-        ts, seq, sk, sr = _keys(t)
-        batch = OptionTradeBatch(
-            ts_recv=ts,
-            instrument_id=t.column("instrument_id").to_numpy().astype(np.int64),
-            price=t.column("price").to_numpy().astype(np.int64),
-            size=t.column("size").to_numpy().astype(np.int64),
-            side=chars_to_codes(t.column("side")),
-        )
-        yield Keyed(ts, seq, sk, sr, batch)
+    for t in _batches(path, list(TRADE_COLUMNS), rows):
+        k = option_keyed(t, defs)
+        if k is not None:
+            yield k

@@ -102,10 +102,20 @@ def merged_chunks(
 ) -> Iterator[MergedChunk]:
     """Yield the session's events in total order, ``chunk_events`` at a time (None: as read)."""
     streams = [
-        _Stream(depth, RANK_DEPTH, DepthBatch.empty()),
-        _Stream(trades, RANK_TRADES, TradeBatch.empty()),
-        _Stream(options, RANK_OPTIONS, OptionTradeBatch.empty()),
+        (depth, RANK_DEPTH, DepthBatch.empty()),
+        (trades, RANK_TRADES, TradeBatch.empty()),
+        (options, RANK_OPTIONS, OptionTradeBatch.empty()),
     ]
+    for d, t, o in merged_slices(streams, chunk_events):
+        yield MergedChunk(depth=d, trades=t, options=o)
+
+
+def merged_slices(
+    sources: list[tuple[Iterator[Keyed], int, Any]], chunk_events: int | None = None
+) -> Iterator[list[Any]]:
+    """The merge over any batch type (``(stream, rank, empty batch)`` per stream): per step, each
+    stream's next slice (a prefix of what is safe to emit), ``chunk_events`` events at most."""
+    streams = [_Stream(it, rank, empty) for it, rank, empty in sources]
     while True:
         for s in streams:
             s.fill()
@@ -118,16 +128,11 @@ def merged_chunks(
             len(s.buf) if frontier is None else _key_le(s.buf, s.rank, frontier)  # type: ignore[arg-type]
             for s in live
         ]
-        total = sum(safe)
         counts = safe
-        if chunk_events is not None and total > chunk_events:
+        if chunk_events is not None and sum(safe) > chunk_events:
             counts = _first_n(live, safe, chunk_events)
         taken = {id(s): s.take(c) for s, c in zip(live, counts, strict=True)}
-        yield MergedChunk(
-            depth=taken.get(id(streams[0]), streams[0].empty),
-            trades=taken.get(id(streams[1]), streams[1].empty),
-            options=taken.get(id(streams[2]), streams[2].empty),
-        )
+        yield [taken.get(id(s), s.empty) for s in streams]
 
 
 def _first_n(live: list[_Stream], safe: list[int], n: int) -> list[int]:

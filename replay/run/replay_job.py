@@ -97,7 +97,7 @@ def replay_session(
     ):
         for tmp in stale_temps(job.out, job.date):  # a killed writer's; none can be live here
             tmp.unlink(missing_ok=True)
-        _check_existing(job)
+        check_existing(job.out, job.date, job.force)
         verdict = replayability(job.lake, job.date)
         if not verdict.replayable and bronze_root(job.lake).is_dir():
             have = lake_dates(job.lake)
@@ -123,14 +123,14 @@ def _lake_read_lock(job: ReplayJob) -> contextlib.AbstractContextManager[None]:
     return file_lock(lock, what, shared=True, wait=job.wait, required=False)
 
 
-def _check_existing(job: ReplayJob) -> None:
+def check_existing(out: Path, date: dt.date, force: bool) -> None:
     """A complete, consistent pair is kept unless ``force``; a half-written one (Gold without
     the manifest that records it, e.g. after a kill between the two writes) is replayed over."""
-    gold, man = gold_file(job.out, job.date), manifest_file(job.out, job.date)
-    if job.force or not (gold.exists() or man.exists()):
+    gold, man = gold_file(out, date), manifest_file(out, date)
+    if force or not (gold.exists() or man.exists()):
         return
     try:
-        read_session(job.out, job.date.isoformat())
+        read_session(out, date.isoformat())
     except NotAGoldRun:
         return  # incomplete: completed by this run
     raise UserError(

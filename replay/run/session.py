@@ -300,33 +300,50 @@ def resolve_session(lake: Path, date: dt.date, symbol: str | None = None) -> Ses
     )
 
 
+def option_definitions(defs: pa.Table | None) -> OptionDefinitions:
+    """C/P definitions on the ES family among Bronze-shaped definition rows, sorted by
+    instrument_id: the option universe, offline (the lake's latest) and live (as received)."""
+    if defs is None:
+        return OptionDefinitions(
+            np.zeros(0, np.int64), np.zeros(0, bool), np.zeros(0, np.int64), np.zeros(0, np.int64)
+        )
+    keep = np.flatnonzero(option_family(defs))
+    t = defs.take(pa.array(keep, type=pa.int64()))
+    ids = t.column("instrument_id").to_numpy().astype(np.int64)
+    order = np.argsort(ids, kind="stable")
+    return OptionDefinitions(
+        instrument_id=ids[order],
+        is_call=np.asarray([c == "C" for c in t.column("instrument_class").to_pylist()])[order],
+        strike=t.column("strike_price").to_numpy().astype(np.int64)[order],
+        expiration=t.column("expiration").to_numpy().astype(np.int64)[order],
+    )
+
+
+def option_family(defs: pa.Table) -> np.ndarray:
+    """Which definition rows are calls or puts on an ES outright."""
+    cls = defs.column("instrument_class").to_pylist()
+    und = defs.column("underlying").to_pylist()
+    return np.asarray(
+        [
+            c in ("C", "P") and bool(ES_OUTRIGHT.match(u or ""))
+            for c, u in zip(cls, und, strict=True)
+        ],
+        dtype=bool,
+    )
+
+
+def known_definitions(lake: Path, date: dt.date) -> pa.Table | None:
+    """The latest definition of every instrument on or before ``date`` (what a session knows)."""
+    all_defs = _definitions_upto(lake, date)
+    return None if all_defs is None else _latest(all_defs)
+
+
 def _option_universe(
     defs: pa.Table | None, options: Path | None
 ) -> tuple[OptionDefinitions, int, np.ndarray]:
-    """C/P definitions on the ES family, sorted by instrument_id; the count of trades without
-    one; the distinct traded option instruments."""
-    empty = OptionDefinitions(
-        np.zeros(0, np.int64), np.zeros(0, bool), np.zeros(0, np.int64), np.zeros(0, np.int64)
-    )
-    if defs is None:
-        opt = empty
-    else:
-        cls = defs.column("instrument_class").to_pylist()
-        und = defs.column("underlying").to_pylist()
-        keep = [
-            i
-            for i, (c, u) in enumerate(zip(cls, und, strict=True))
-            if c in ("C", "P") and bool(ES_OUTRIGHT.match(u or ""))
-        ]
-        t = defs.take(pa.array(keep, type=pa.int64()))
-        ids = t.column("instrument_id").to_numpy().astype(np.int64)
-        order = np.argsort(ids, kind="stable")
-        opt = OptionDefinitions(
-            instrument_id=ids[order],
-            is_call=np.asarray([c == "C" for c in t.column("instrument_class").to_pylist()])[order],
-            strike=t.column("strike_price").to_numpy().astype(np.int64)[order],
-            expiration=t.column("expiration").to_numpy().astype(np.int64)[order],
-        )
+    """The option universe; the count of trades without a definition in it; the distinct traded
+    option instruments."""
+    opt = option_definitions(defs)
     orphans, traded = 0, np.zeros(0, np.int64)
     if options is not None:
         ids = pq.read_table(options, columns=["instrument_id"]).column(0).to_numpy()
