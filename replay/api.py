@@ -3,6 +3,7 @@
 from replay.api import replay_session, read_gold
 df = replay_session("data/demo/lake", "2025-11-14")          # polars DataFrame of Gold rows
 df = read_gold("out/gold/levels_signals/date=2025-11-14")    # a written Gold file or dir
+msgs = payload_from_gold(df)  # the exact levels.signals JSON bytes, one per snap, as live sends
 
 ``replay_session`` accepts a config as an ``EngineConfig``, a TOML file path or TOML text; without
 ``out`` nothing is written (the rows are collected in memory through the session seam).
@@ -12,11 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
 from replay.gold.layout import gold_file
-from replay.gold.payload import PriceConverter, payloads_from_gold
+from replay.gold.payload import PriceConverter, encode_payload, payloads_from_gold
 from replay.run.config import ConfigSource, load_config
 from replay.run.replay_job import ReplayJob, ReplayResult, replay_rows
 from replay.run.replay_job import replay_session as _replay
@@ -25,6 +27,7 @@ __all__ = [
     "PriceConverter",
     "ReplayJob",
     "ReplayResult",
+    "payload_from_gold",
     "payloads_from_gold",
     "read_gold",
     "replay_session",
@@ -75,3 +78,14 @@ def read_gold(path: str | Path, date: str | dt.date | None = None) -> pl.DataFra
     elif p.is_dir():
         p = p / "part-00000.parquet"
     return pl.read_parquet(p)
+
+
+def payload_from_gold(rows: pl.DataFrame | Any) -> list[bytes]:
+    """The exact ``levels.signals`` JSON (SPEC §5.9) of every snap of Gold rows, as ``live``
+    publishes it: compare what was published with any Gold file, byte for byte. ``rows``: a
+    polars DataFrame, a pyarrow Table, or dicts in Gold order."""
+    if isinstance(rows, pl.DataFrame):
+        rows = rows.to_dicts()
+    elif hasattr(rows, "to_pylist"):
+        rows = rows.to_pylist()
+    return [encode_payload(p) for p in payloads_from_gold(rows)]

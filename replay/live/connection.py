@@ -31,16 +31,22 @@ RETRYABLE = (
 )
 
 
-async def connect(url: str, name: str, budget_s: float = 10.0) -> Client:
+async def connect(url: str, name: str, budget_s: float = 5.0) -> Client:
     """A connection to ``url``, or a ``UserError`` once ``budget_s`` has passed."""
     deadline = time.monotonic() + budget_s
     last: BaseException | None = None
+    seen: list[BaseException] = []
+
+    async def on_error(exc: Exception) -> None:  # the client's own log would print a traceback
+        seen.append(exc)
+
     while time.monotonic() < deadline:
         try:
             return await asyncio.wait_for(
                 nats.connect(
                     url,
                     name=name,
+                    error_cb=on_error,
                     connect_timeout=2,
                     allow_reconnect=True,
                     max_reconnect_attempts=-1,
@@ -51,11 +57,11 @@ async def connect(url: str, name: str, budget_s: float = 10.0) -> Client:
                 timeout=max(0.5, deadline - time.monotonic()),
             )
         except (*RETRYABLE, nats.errors.NoServersError) as exc:
-            last = exc
+            last = seen[-1] if seen else exc
             await asyncio.sleep(0.25)
+    reason = f"{type(last).__name__}: {last}" if last else "timeout"
     raise UserError(
-        f"cannot reach the NATS server ({type(last).__name__ if last else 'timeout'}) "
-        f"within {budget_s:g} s",
+        f"cannot reach the NATS server ({reason}) within {budget_s:g} s",
         path=url,
         expected="a running nats-server with JetStream (-js) at that URL",
     )

@@ -48,8 +48,9 @@ def msg_id(date: dt.date, subject: str, first: int, last: int) -> str:
 
 
 def index_range(msg_id_value: str) -> tuple[int, int]:
-    """The merged-order index range of a record message's id."""
-    first, last = msg_id_value.rsplit("|", 1)[1].split("-")
+    """The merged-order index range of a record message's id (fields after it are ignored: a
+    feed adapter may add its own)."""
+    first, last = msg_id_value.split("|")[2].split("-")
     return int(first), int(last)
 
 
