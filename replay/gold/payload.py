@@ -10,6 +10,7 @@ Live mode publishes exactly these bytes, and ``payloads_from_gold`` rebuilds the
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -18,6 +19,9 @@ from typing import Any
 
 from engines.config import PRICE_SCALE
 from engines.gold_columns import GOLD_COLUMNS, GoldColumn
+from engines.rows import Coded, RowBlock
+
+_EPOCH = dt.date(1970, 1, 1)
 
 _SNAP = tuple(c for c in GOLD_COLUMNS if c.payload is not None and c.scope == "snap")
 _LEVEL = tuple(c for c in GOLD_COLUMNS if c.payload is not None and c.scope == "level")
@@ -54,45 +58,83 @@ def _value(col: GoldColumn, v: Any, conv: PriceConverter) -> Any:
     return v
 
 
-def _place(obj: dict[str, Any], path: str, value: Any) -> None:
+def _split(path: str) -> tuple[tuple[str, ...], str]:
     *parents, leaf = path.split(".")
-    for p in parents:
-        obj = obj.setdefault(p.rstrip("?"), {})
-    obj[leaf] = value
+    return tuple(p.rstrip("?") for p in parents), leaf
 
 
-def _null_optional(obj: dict[str, Any], paths: Iterable[str]) -> None:
+def _optionals(paths: Iterable[str]) -> tuple[tuple[str, ...], ...]:
+    """Key paths of the objects marked ``?`` (null when all their members are), in first-seen
+    order, each once."""
+    out: dict[tuple[str, ...], None] = {}
     for path in paths:
         parts = path.split(".")
         for i, p in enumerate(parts[:-1]):
             if p.endswith("?"):
-                keys = [q.rstrip("?") for q in parts[: i + 1]]
-                parent = obj
-                for k in keys[:-1]:
-                    parent = parent[k]
-                inner = parent[keys[-1]]
-                if isinstance(inner, dict) and all(v is None for v in inner.values()):
-                    parent[keys[-1]] = None
+                out[tuple(q.rstrip("?") for q in parts[: i + 1])] = None
                 break
+    return tuple(out)
+
+
+_SNAP_PLACES = tuple((c, *_split(c.payload or "")) for c in _SNAP)
+_LEVEL_PLACES = tuple((c, *_split(c.payload or "")) for c in _LEVEL)
+_SNAP_OPTIONAL = _optionals(c.payload or "" for c in _SNAP)
+_LEVEL_OPTIONAL = _optionals(c.payload or "" for c in _LEVEL)
+
+
+def _build(
+    row: Mapping[str, Any],
+    places: tuple[tuple[GoldColumn, tuple[str, ...], str], ...],
+    optional: tuple[tuple[str, ...], ...],
+    conv: PriceConverter,
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for col, parents, leaf in places:
+        obj = out
+        for p in parents:
+            obj = obj.setdefault(p, {})
+        obj[leaf] = _value(col, row[col.name], conv)
+    for keys in optional:
+        parent = out
+        for k in keys[:-1]:
+            parent = parent[k]
+        inner = parent[keys[-1]]
+        if isinstance(inner, dict) and all(v is None for v in inner.values()):
+            parent[keys[-1]] = None
+    return out
+
+
+def block_rows(block: RowBlock) -> list[dict[str, Any]]:
+    """A block's rows as dicts of Python values, equal to ``record_batch(block).to_pylist()``
+    (nulls as None, dates as ``datetime.date``) without building Arrow arrays: the per-snap path
+    of live mode builds one payload per snap."""
+    names, cols = [], []
+    for c in GOLD_COLUMNS:
+        v = block.columns[c.name]
+        if isinstance(v, Coded):
+            vals: list[Any] = [v.names[i] if i >= 0 else None for i in v.codes.tolist()]
+        elif c.type == "date32":
+            vals = [_EPOCH + dt.timedelta(days=d) for d in v.tolist()]
+        else:
+            vals = v.tolist()
+        valid = block.valid.get(c.name)
+        if valid is not None:
+            vals = [x if ok else None for x, ok in zip(vals, valid.tolist(), strict=True)]
+        names.append(c.name)
+        cols.append(vals)
+    return [dict(zip(names, r, strict=True)) for r in zip(*cols, strict=True)]
 
 
 def level_payload(row: Mapping[str, Any], conv: PriceConverter | None = None) -> dict[str, Any]:
     """One level of the payload from one Gold row (a mapping of column name to value)."""
-    c = conv or PriceConverter()
-    out: dict[str, Any] = {}
-    for col in _LEVEL:
-        _place(out, col.payload or "", _value(col, row[col.name], c))
-    _null_optional(out, (col.payload or "" for col in _LEVEL))
-    return out
+    return _build(row, _LEVEL_PLACES, _LEVEL_OPTIONAL, conv or PriceConverter())
 
 
 def snap_payload(rows: Sequence[Mapping[str, Any]], conv: PriceConverter | None = None) -> dict:
     """The payload object of one snap's Gold rows (levels in the service's order: distance,
     then id)."""
     c = conv or PriceConverter()
-    out: dict[str, Any] = {}
-    for col in _SNAP:
-        _place(out, col.payload or "", _value(col, rows[0][col.name], c))
+    out = _build(rows[0], _SNAP_PLACES, _SNAP_OPTIONAL, c)
     levels = sorted(rows, key=lambda r: (abs(r["distance_pts"]), r["level_id"]))
     out["levels"] = [level_payload(r, c) for r in levels]
     return out

@@ -328,7 +328,7 @@ def _symbol_array(chunk: Chunk, idx: np.ndarray) -> pa.Array:
     return pa.DictionaryArray.from_arrays(indices, dictionary).cast(pa.string())
 
 
-def _char_array(codes: np.ndarray) -> pa.Array:
+def char_array(codes: np.ndarray) -> pa.Array:
     """uint8 ASCII codes -> one-character strings, built from buffers (no per-row objects)."""
     n = codes.shape[0]
     offsets = np.arange(n + 1, dtype=np.int32)
@@ -349,7 +349,7 @@ def market_table(table: str, chunk: Chunk, idx: np.ndarray, src_key: int) -> pa.
         elif name == "src_row":
             arrays.append(pa.array(chunk.first_row + idx.astype(np.int64)))
         elif name in ("action", "side"):
-            arrays.append(_char_array(cols[name]))
+            arrays.append(char_array(cols[name]))
         else:
             arrays.append(pa.array(cols[name].astype(f.type.to_pandas_dtype(), copy=False)))
     return pa.Table.from_arrays(arrays, schema=schema)
@@ -473,7 +473,7 @@ def definition_table(chunk: Chunk, idx: np.ndarray, src_key: int) -> pa.Table:
         elif name == "src_row":
             arrays.append(pa.array(chunk.first_row + idx.astype(np.int64)))
         elif name in DEF_CHAR_FIELDS:
-            arrays.append(_char_array(np.where(cols[name][idx] == 0, ord(" "), cols[name][idx])))
+            arrays.append(char_array(np.where(cols[name][idx] == 0, ord(" "), cols[name][idx])))
         elif name in DEF_STRING_FIELDS:
             arrays.append(_decode_fixed(cols[name][idx]))
         else:

@@ -26,11 +26,16 @@ from engines.events import DepthBatch, MergedChunk, OptionDefinitions, OptionTra
 from engines.rows import RowBlock
 from engines.session_context import PriorSession
 from engines.session_engine import SessionEngine, SessionSetup, create_engine
-from replay.gold.payload import encode_payload, snap_payload
-from replay.gold.schema import record_batch
-from replay.lake.reader import depth_keyed, option_keyed, trades_keyed
+from replay.gold.payload import block_rows, encode_payload, snap_payload
+from replay.lake.reader import (
+    DEPTH_COLUMNS,
+    TRADE_COLUMNS,
+    depth_keyed,
+    option_keyed,
+    trades_keyed,
+)
 from replay.live import subjects as sj
-from replay.live.records import DTYPES, decode
+from replay.live.records import DTYPES, decode, decode_columns
 from replay.run.session import option_definitions
 
 
@@ -84,7 +89,7 @@ class _Tee:
 
     batch_rows = 1
 
-    def __init__(self, on_snap: Callable[[pa.RecordBatch], None], also: Any | None) -> None:
+    def __init__(self, on_snap: Callable[[RowBlock], None], also: Any | None) -> None:
         self.on_snap = on_snap
         self.also = also
 
@@ -92,7 +97,7 @@ class _Tee:
         if self.also is not None:
             self.also.put(block)
         for a, b in block.snap_bounds():
-            self.on_snap(record_batch(block.slice(a, b)))
+            self.on_snap(block.slice(a, b))
 
 
 class LiveSession:
@@ -222,7 +227,13 @@ class LiveSession:
     def _chunk(self, parts: dict[str, bytes], first: int) -> MergedChunk:
         assert self.start is not None and self._universe is not None
         primary = self.start.primary_id
-        t = {name: decode(name, data, first) for name, data in parts.items()}
+        depth_cols = DEPTH_COLUMNS + (_FROM_DEPTH if self.start.trades_from_depth else ())
+        t = {
+            name: decode_columns(
+                name, data, first, depth_cols if name == "futures_mbp10" else TRADE_COLUMNS
+            )
+            for name, data in parts.items()
+        }
         depth_t = t.get("futures_mbp10")
         depth = depth_keyed(depth_t, primary) if depth_t is not None else None
         trades_t = depth_t if self.start.trades_from_depth else t.get("futures_trades")
@@ -270,10 +281,13 @@ class LiveSession:
         assert self.engine is not None and self._pipe is not None
         self.engine.feed(self._pipe(chunk))
 
-    def _on_snap(self, batch: pa.RecordBatch) -> None:
-        rows = batch.to_pylist()
+    def _on_snap(self, block: RowBlock) -> None:
+        rows = block_rows(block)
         payload = encode_payload(snap_payload(rows))
         self._out.append(SnapOut(int(rows[0]["snap_index"]), int(rows[0]["ts_ns"]), payload))
+
+
+_FROM_DEPTH = ("action", "price", "size", "side")  # MBP-10 T records as the trades stream
 
 
 def _itemsize(table: str) -> int:
