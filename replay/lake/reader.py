@@ -122,6 +122,15 @@ def _keep(t: pa.Table, mask: pa.Array) -> pa.Table:
     return t.filter(mask)
 
 
+def _prints(t: pa.Table) -> dict[str, np.ndarray]:
+    """Price, size and aggressor side of trade rows, as the trade batches hold them."""
+    return {
+        "price": t.column("price").to_numpy().astype(np.int64),
+        "size": t.column("size").to_numpy().astype(np.int64),
+        "side": chars_to_codes(t.column("side")),
+    }
+
+
 def depth_keyed(t: pa.Table, primary_id: int) -> Keyed | None:
     """The primary future's rows of a Bronze-shaped MBP-10 table as a DepthBatch (None: none)."""
     t = _keep(t, pc.equal(t.column("instrument_id"), primary_id))
@@ -146,13 +155,7 @@ def trades_keyed(t: pa.Table, primary_id: int, from_depth: bool) -> Keyed | None
     if t.num_rows == 0:
         return None
     ts, seq, sk, sr = _keys(t)
-    batch = TradeBatch(
-        ts_recv=ts,
-        price=t.column("price").to_numpy().astype(np.int64),
-        size=t.column("size").to_numpy().astype(np.int64),
-        side=chars_to_codes(t.column("side")),
-    )
-    return Keyed(ts, seq, sk, sr, batch)
+    return Keyed(ts, seq, sk, sr, TradeBatch(ts_recv=ts, **_prints(t)))
 
 
 def option_keyed(t: pa.Table, defs: OptionDefinitions) -> Keyed | None:
@@ -162,14 +165,8 @@ def option_keyed(t: pa.Table, defs: OptionDefinitions) -> Keyed | None:
     if t.num_rows == 0:
         return None
     ts, seq, sk, sr = _keys(t)
-    batch = OptionTradeBatch(
-        ts_recv=ts,
-        instrument_id=t.column("instrument_id").to_numpy().astype(np.int64),
-        price=t.column("price").to_numpy().astype(np.int64),
-        size=t.column("size").to_numpy().astype(np.int64),
-        side=chars_to_codes(t.column("side")),
-    )
-    return Keyed(ts, seq, sk, sr, batch)
+    ids = t.column("instrument_id").to_numpy().astype(np.int64)
+    return Keyed(ts, seq, sk, sr, OptionTradeBatch(ts_recv=ts, instrument_id=ids, **_prints(t)))
 
 
 def _batches(path: Path, columns: list[str], rows: int) -> Iterator[pa.Table]:

@@ -16,6 +16,7 @@ is measured per snap for the benchmark.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import time
@@ -53,26 +54,26 @@ class LiveReport:
     gold: Path | None = None
 
 
-async def _find_stream(js: Any, date: dt.date | None, url: str) -> str:
-    if date is not None:
-        name = sj.stream_name(date)
+async def _find_stream(js: Any, date: dt.date | None, url: str, budget_s: float) -> str:
+    """The date's stream, or the one holding ``market.>``; waits up to ``budget_s`` for it to
+    appear (``live`` may start before the feed does)."""
+    deadline = time.monotonic() + budget_s
+    while True:
         try:
-            await retrying(lambda: js.stream_info(name), url)
+            if date is not None:
+                name = sj.stream_name(date)
+                await retrying(lambda n=name: js.stream_info(n), url)
+                return name
+            return str(await retrying(lambda: js.find_stream_name_by_subject(sj.SESSION), url))
         except NotFoundError:
-            raise UserError(
-                f"no stream {name} for session {date}",
-                path=url,
-                expected="a session published with levelreplay publish (or a feed adapter)",
-            ) from None
-        return name
-    try:
-        return str(await retrying(lambda: js.find_stream_name_by_subject(sj.SESSION), url))
-    except NotFoundError:
-        raise UserError(
-            f"no JetStream stream captures {sj.MARKET}",
-            path=url,
-            expected="a session published first (levelreplay publish, or a feed adapter)",
-        ) from None
+            if time.monotonic() > deadline:
+                what = sj.stream_name(date) if date is not None else f"a stream of {sj.MARKET}"
+                raise UserError(
+                    f"no {what} after {budget_s:g} s",
+                    path=url,
+                    expected="a session published with levelreplay publish (or a feed adapter)",
+                ) from None
+            await asyncio.sleep(0.2)
 
 
 async def run_live(
@@ -91,7 +92,7 @@ async def run_live(
     wall0 = time.monotonic()
     try:
         js = nc.jetstream(timeout=5.0)
-        name = await _find_stream(js, date, url)
+        name = await _find_stream(js, date, url, idle_budget_s)
         next_seq = 1
         gaps = redeliveries = resubscribed = published = 0
         latency: list[int] = []

@@ -472,6 +472,40 @@ CASES: list[Case] = [
         lambda w: ["sample", "--out", str(w.file(".trades.dbn.zst")), "--minutes", "1"],
         "trades.dbn.zst",
     ),
+    # ---- live mode (a reachable server is tested in tests/replay/live)
+    (
+        "publish: --speed nan",
+        lambda w: [
+            "publish",
+            "--lake",
+            str(w.lake),
+            "--date",
+            "2025-11-14",
+            "--nats",
+            "nats://127.0.0.1:9",
+            "--speed",
+            "nan",
+        ],
+        "--speed nan",
+    ),
+    (
+        "live: unknown engine",
+        lambda w: ["live", "--nats", "nats://127.0.0.1:9", "--engine", "turbo"],
+        "unknown engine 'turbo'",
+    ),
+    (
+        "publish: bad date",
+        lambda w: [
+            "publish",
+            "--lake",
+            str(w.lake),
+            "--date",
+            "2025-02-30",
+            "--nats",
+            "nats://127.0.0.1:9",
+        ],
+        "2025-02-30",
+    ),
 ]
 
 
