@@ -1,8 +1,9 @@
 """``levelreplay live``: consume a session's stream, drive the engines, publish ``levels.signals``.
 
 The stream is read from its first message with an ordered consumer, and every message's stream
-sequence is checked: a message at or below the last one applied (a redelivery) is dropped and
-counted; a jump ahead (a gap) is filled from the stream by sequence (``get_msg``) and counted.
+sequence is checked (``StreamCursor``): a message at or below the last one applied (a
+redelivery) is dropped and counted; a jump ahead (a gap) is filled from the stream by sequence
+(``get_msg``) and counted.
 When nothing arrives for a while although the stream holds more (a consumer lost with a server
 restart), the subscription is made again from the next sequence. A restarted ``live`` simply
 reads the session again from its first message: the engines are a function of the messages, so
@@ -31,6 +32,7 @@ from engines.config import EngineConfig
 from replay.errors import UserError
 from replay.live import subjects as sj
 from replay.live.connection import connect, retrying
+from replay.live.cursor import StreamCursor
 from replay.live.session import LiveSession, SnapOut
 
 IDLE_S = 2.0  # no message for this long: check the stream, resubscribe if it holds more
@@ -93,8 +95,8 @@ async def run_live(
     try:
         js = nc.jetstream(timeout=5.0)
         name = await _find_stream(js, date, url, idle_budget_s)
-        next_seq = 1
-        gaps = redeliveries = resubscribed = published = 0
+        cursor = StreamCursor()
+        resubscribed = published = 0
         latency: list[int] = []
         first_ts: int | None = None
 
@@ -127,16 +129,16 @@ async def run_live(
             if outs:
                 latency.append(time.perf_counter_ns() - arrived)
 
-        sub = await subscribe(next_seq)
+        sub = await subscribe(cursor.next_seq)
         idle_since = time.monotonic()
         while not session.finished:
             try:
                 msg = await sub.next_msg(timeout=IDLE_S)
             except TimeoutError:
                 info = await retrying(lambda: js.stream_info(name), url)
-                if info.state.last_seq >= next_seq:  # the stream holds more: consumer lost
+                if info.state.last_seq >= cursor.next_seq:  # it holds more: consumer lost
                     await _quiet_unsubscribe(sub)
-                    sub = await subscribe(next_seq)
+                    sub = await subscribe(cursor.next_seq)
                     resubscribed += 1
                 elif time.monotonic() - idle_since > idle_budget_s:
                     raise UserError(
@@ -148,17 +150,14 @@ async def run_live(
             arrived = time.perf_counter_ns()
             idle_since = time.monotonic()
             seq = int(msg.metadata.sequence.stream)
-            if seq < next_seq:
-                redeliveries += 1
+            if cursor.is_redelivery(seq):
                 continue
-            while seq > next_seq:  # a gap: fill it from the stream, in order
-                missing = await retrying(lambda s=next_seq: js.get_msg(name, s), url)
-                gaps += 1
-                await apply(missing.subject, missing.headers, missing.data or b"", next_seq,
-                            arrived)  # fmt: skip
-                next_seq += 1
+            for m in cursor.missing_before(seq):  # a gap: fill it from the stream, in order
+                missing = await retrying(lambda s=m: js.get_msg(name, s), url)
+                await apply(missing.subject, missing.headers, missing.data or b"", m, arrived)
+                cursor.applied(m, repaired=True)
             await apply(msg.subject, msg.headers, msg.data, seq, arrived)
-            next_seq = seq + 1
+            cursor.applied(seq)
         await _quiet_unsubscribe(sub)
         await nc.flush()
     finally:
@@ -168,8 +167,8 @@ async def run_live(
         date=session.start.date if session.start else None,
         snaps_published=published,
         counts=session.counts.as_dict(),
-        gaps_repaired=gaps,
-        redeliveries=redeliveries,
+        gaps_repaired=cursor.gaps_repaired,
+        redeliveries=cursor.redeliveries,
         resubscribed=resubscribed,
         seconds=time.monotonic() - wall0,
         latency_ns=latency,
