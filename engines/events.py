@@ -177,9 +177,10 @@ class MergedChunk:
     depth: DepthBatch
     trades: TradeBatch
     options: OptionTradeBatch
-    # option definitions that take effect before this chunk's events (live mode: they arrive
-    # mid-session); offline replay knows the session's universe up front and leaves this empty
+    # option definitions that arrive mid-session (SPEC §2.4), taking effect before this chunk's
+    # events; ``new_options_ts`` is their ts_recv: snaps before it are scored without them
     new_options: OptionDefinitions = field(default_factory=lambda: OptionDefinitions.empty())
+    new_options_ts: int | None = None
 
     def __len__(self) -> int:
         return len(self.depth) + len(self.trades) + len(self.options)

@@ -269,6 +269,8 @@ class FastEngine(SnapClock):
         ``counts`` by ``with_option_mids``."""
         chunk, opt = item
         if len(chunk.new_options):
+            if chunk.new_options_ts is not None:  # snaps before the arrival, without it
+                self.close(chunk.new_options_ts - 1)
             self._set_options(chunk.new_options)
         if len(chunk) == 0:
             return

@@ -106,6 +106,8 @@ class ReferenceEngine(SnapClock):
     def feed(self, item: MergedChunk) -> None:
         """Fold a merged chunk, scoring every snap whose time the chunk has passed."""
         if len(item.new_options):
+            if item.new_options_ts is not None:  # snaps before the arrival, without it
+                self.close(item.new_options_ts - 1)
             self.grow_options(item.new_options)
         d, t, o = item.depth, item.trades, item.options
         while True:

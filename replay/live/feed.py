@@ -34,11 +34,18 @@ from replay.lake.reader import Keyed
 from replay.live import subjects as sj
 from replay.live.records import encode
 from replay.run.merge import RANK_DEPTH, RANK_OPTIONS, RANK_TRADES, merged_slices
-from replay.run.session import known_definitions, open_session, option_family
+from replay.run.session import (
+    definitions_upto,
+    open_session,
+    option_family,
+    split_definitions,
+)
 
 READ_ROWS = 1 << 16
-TABLES = ("futures_mbp10", "futures_trades", "option_trades")
-RANKS = (RANK_DEPTH, RANK_TRADES, RANK_OPTIONS)
+TABLES = ("futures_mbp10", "futures_trades", "option_trades", "definitions")
+RANK_DEFINITIONS = 0
+RANKS = (RANK_DEPTH, RANK_TRADES, RANK_OPTIONS, RANK_DEFINITIONS)
+DEFS = 3  # the definitions stream's position in TABLES
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,18 @@ def _raw(path: Path | None, table: str) -> Iterator[Keyed]:
         yield Keyed(*keys, rows)  # type: ignore[arg-type]
 
 
+def _rows(t: pa.Table | None, table: str) -> Iterator[Keyed]:
+    """Rows already in memory (the mid-session definitions), keyed like a partition's."""
+    if t is None or t.num_rows == 0:
+        return
+    n = t.num_rows
+    z = np.zeros(n, np.int64)
+    cols = ("ts_recv", "src_key", "src_row")
+    ts, sk, sr = (t.column(c).to_numpy().astype(np.int64) for c in cols)
+    rows = RawRows(ts, z, sk, sr, encode(table, t))
+    yield Keyed(ts, z, sk, sr, rows)  # type: ignore[arg-type]
+
+
 def _empty(table: str) -> RawRows:
     z = np.zeros(0, np.int64)
     return RawRows(z, z, z, z, encode(table, pa.table({"ts_recv": pa.array([], pa.int64())})))
@@ -87,11 +106,11 @@ class _Window:
     """Records of consecutive merged-order positions within one snap bucket, per stream."""
 
     first_index: int
-    bucket: int
+    key: tuple[int, bool]  # (snap bucket, definitions?)
     first_ts: int
     last_ts: int = 0
     n: int = 0
-    parts: tuple[list[np.ndarray], ...] = field(default_factory=lambda: ([], [], []))
+    parts: tuple[list[np.ndarray], ...] = field(default_factory=lambda: ([], [], [], []))
 
 
 class SessionFeed:
@@ -115,7 +134,7 @@ class SessionFeed:
             trades_from_depth=self.sources.trades_from_depth,
             prior=None if prior is None else (prior.high, prior.low, prior.close),
         )
-        defs = known_definitions(lake, date)
+        defs, self._later = split_definitions(definitions_upto(lake, date), session.first_event_ts)
         if defs is not None:
             keep = option_family(defs) | (
                 defs.column("instrument_id").to_numpy().astype(np.int64) == self.setup.primary_id
@@ -146,6 +165,7 @@ class SessionFeed:
             (_raw(src.depth_path, "futures_mbp10"), RANK_DEPTH, _empty("futures_mbp10")),
             (_raw(src.trades_path, "futures_trades"), RANK_TRADES, _empty("futures_trades")),
             (_raw(src.options_path, "option_trades"), RANK_OPTIONS, _empty("option_trades")),
+            (_rows(self._later, "definitions"), RANK_DEFINITIONS, _empty("definitions")),
         ]
         win: _Window | None = None
         last_ts: int | None = None
@@ -153,21 +173,28 @@ class SessionFeed:
             ts = np.concatenate([s.ts for s in slices])
             rank = np.concatenate([np.full(len(s), r) for s, r in zip(slices, RANKS, strict=True)])
             who = np.concatenate([np.full(len(s), j) for j, s in enumerate(slices)])
+            seqs = [s.seq for s in slices]
             keys = (
                 np.concatenate([s.src_row for s in slices]),
                 np.concatenate([s.src_key for s in slices]),
-                np.concatenate([s.seq for s in slices]),
+                np.concatenate(seqs),
                 rank,
                 ts,
             )
             order = np.lexsort(keys)
             ts, who = ts[order], who[order]
             bucket = self._bucket(ts)
-            ptr = [0, 0, 0]
+            is_def = who == DEFS
+            # runs of one bucket, and of definitions or market records (never mixed: a window
+            # of definitions takes effect between the records around it, as offline)
+            cuts = np.flatnonzero((bucket[1:] != bucket[:-1]) | (is_def[1:] != is_def[:-1])) + 1
+            run_end = np.append(cuts, ts.shape[0])
+            ptr = [0, 0, 0, 0]
             a, n = 0, ts.shape[0]
             while a < n:
-                b = a + int(np.searchsorted(bucket[a:], bucket[a], side="right"))
-                if win is not None and (win.bucket != int(bucket[a]) or win.n >= self.per_message):
+                b = int(run_end[np.searchsorted(run_end, a, side="right")])
+                key = (int(bucket[a]), bool(is_def[a]))
+                if win is not None and (win.key != key or win.n >= self.per_message):
                     last_ts = win.last_ts
                     yield from self._flush(win)
                     index += win.n
@@ -175,10 +202,10 @@ class SessionFeed:
                 if win is None:
                     if last_ts is not None:
                         yield from self._watermarks(last_ts, int(ts[a]))
-                    win = _Window(index, int(bucket[a]), int(ts[a]))
+                    win = _Window(index, key, int(ts[a]))
                 b = min(b, a + self.per_message - win.n)
-                counts = np.bincount(who[a:b], minlength=3)
-                for j in range(3):
+                counts = np.bincount(who[a:b], minlength=len(slices))
+                for j in range(len(slices)):
                     c = int(counts[j])
                     if c:
                         win.parts[j].append(slices[j].rec[ptr[j] : ptr[j] + c])

@@ -36,7 +36,8 @@ from replay.lake.reader import (
 )
 from replay.live import subjects as sj
 from replay.live.records import DTYPES, decode, decode_columns
-from replay.run.session import option_definitions
+from replay.run.merge import arrival_chunk
+from replay.run.session import arrivals, option_definitions, option_family
 
 
 @dataclass(frozen=True)
@@ -209,14 +210,14 @@ class LiveSession:
         if "definitions" in parts:
             defs = decode("definitions", parts.pop("definitions"), first)
             if self.engine is None:
-                self._defs.append(defs)
+                self._defs.append(defs)  # before the first record: the starting universe
             else:
                 self.counts.definitions_mid_session += defs.num_rows
-                new = option_definitions(defs)
                 assert self._universe is not None
-                self._universe = self._universe.union(new)
-                empty = (DepthBatch.empty(), TradeBatch.empty(), OptionTradeBatch.empty())
-                self._feed(MergedChunk(*empty, new_options=new))
+                family = defs.filter(pa.array(option_family(defs)))
+                for ts, new in arrivals(family) if family.num_rows else []:
+                    self._universe = self._universe.union(new)
+                    self._feed(arrival_chunk(ts, new))  # as offline: at its ts_recv
         if not parts:
             return
         assert self.start is not None

@@ -11,6 +11,7 @@ left to a library); per stream they form a prefix, which is what the engines rec
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,6 +20,7 @@ import numpy as np
 from engines.events import (
     DepthBatch,
     MergedChunk,
+    OptionDefinitions,
     OptionTradeBatch,
     TradeBatch,
     concat_batches,
@@ -158,3 +160,52 @@ def _first_n(live: list[_Stream], safe: list[int], n: int) -> list[int]:
     )
     first = np.concatenate(who)[order[:n]]
     return [int(np.count_nonzero(first == j)) for j in range(len(live))]
+
+
+def _split(chunk: MergedChunk, ts: int) -> tuple[MergedChunk, MergedChunk]:
+    """The chunk's events before ``ts``, and the rest (a definition at ``ts`` has rank 0: it
+    precedes every event at the same time)."""
+    heads, tails = [], []
+    for b in (chunk.depth, chunk.trades, chunk.options):
+        n = int(np.searchsorted(b.ts_recv, ts, side="left"))
+        heads.append(slice_batch(b, 0, n))
+        tails.append(slice_batch(b, n, len(b)))
+    return MergedChunk(*heads), MergedChunk(*tails)  # type: ignore[arg-type]
+
+
+def _known(chunk: MergedChunk, universe: OptionDefinitions) -> MergedChunk:
+    """The chunk with only option trades of instruments defined by now (as live sees them)."""
+    o = chunk.options
+    keep = np.isin(o.instrument_id, universe.instrument_id)
+    if not keep.all():
+        kept = {f.name: getattr(o, f.name)[keep] for f in dataclasses.fields(o)}
+        o = dataclasses.replace(o, **kept)
+    return MergedChunk(chunk.depth, chunk.trades, o)
+
+
+def arrival_chunk(ts: int, defs: OptionDefinitions) -> MergedChunk:
+    """No events: option definitions arriving at ``ts`` (snaps before it are scored first)."""
+    empty = (DepthBatch.empty(), TradeBatch.empty(), OptionTradeBatch.empty())
+    return MergedChunk(*empty, new_options=defs, new_options_ts=ts)
+
+
+def with_arrivals(
+    chunks: Iterator[MergedChunk],
+    universe: OptionDefinitions,
+    coming: list[tuple[int, OptionDefinitions]],
+) -> Iterator[MergedChunk]:
+    """Chunks cut where option definitions arrive mid-session (SPEC §2.4): each arrival is a chunk
+    of its own at its ``ts_recv``, and an option trade counts only once its instrument is defined,
+    exactly as live mode applies a definitions message."""
+    pending = list(coming)
+    for chunk in chunks:
+        rest = chunk
+        while pending and len(rest) and rest.last_ts() >= pending[0][0]:
+            ts, defs = pending.pop(0)
+            head, rest = _split(rest, ts)
+            if len(head):
+                yield _known(head, universe)
+            yield arrival_chunk(ts, defs)
+            universe = universe.union(defs)
+        if len(rest):
+            yield _known(rest, universe)

@@ -41,10 +41,10 @@ from replay.lake.reader import (
     iter_option_trades,
     iter_trades,
 )
-from replay.lake.schemas import TABLES
+from replay.lake.schemas import DEF_SORT_KEY, TABLES
 from replay.lake.silver import iter_silver_depth, silver_file, silver_stamp
 from replay.run.definitions_used import DAY_COLUMN, DefinitionsUsed, definitions_used
-from replay.run.merge import merged_chunks
+from replay.run.merge import merged_chunks, with_arrivals
 
 SILVER_TABLE = "silver_mbp10"
 
@@ -173,7 +173,7 @@ def _symbols(path: Path) -> dict[int, str]:
     return out
 
 
-def _definitions_upto(lake: Path, date: dt.date) -> pa.Table | None:
+def definitions_upto(lake: Path, date: dt.date) -> pa.Table | None:
     """Every definition record on or before ``date``, each with its partition's trade date
     (``DAY_COLUMN``), sorted by (instrument_id, ts_recv, src_key, src_row)."""
     tables = []
@@ -240,7 +240,7 @@ def resolve_session(lake: Path, date: dt.date, symbol: str | None = None) -> Ses
                 found = _symbols(p)
             for k, v in found.items():
                 syms.setdefault(k, v)
-    all_defs = _definitions_upto(lake, date)
+    all_defs = definitions_upto(lake, date)
     defs = None if all_defs is None else _latest(all_defs)
     if defs is not None:
         for iid, raw in zip(
@@ -332,10 +332,32 @@ def option_family(defs: pa.Table) -> np.ndarray:
     )
 
 
-def known_definitions(lake: Path, date: dt.date) -> pa.Table | None:
-    """The latest definition of every instrument on or before ``date`` (what a session knows)."""
-    all_defs = _definitions_upto(lake, date)
-    return None if all_defs is None else _latest(all_defs)
+def split_definitions(
+    defs: pa.Table | None, first_ts: int
+) -> tuple[pa.Table | None, pa.Table | None]:
+    """A session's definitions (``definitions_upto`` order) as the rows in effect from its start
+    (the latest per instrument with ``ts_recv`` at or before its first event) and the ES-family
+    option rows that arrive later, in their merged order (SPEC §2.4: they take effect from their
+    ``ts_recv``, rank 0 before any event at the same time)."""
+    if defs is None:
+        return None, None
+    ts = defs.column("ts_recv").to_numpy()
+    start = defs.filter(pa.array(ts <= first_ts))
+    later = defs.filter(pa.array(ts > first_ts))
+    later = later.filter(pa.array(option_family(later))) if later.num_rows else later
+    if later.num_rows:
+        keys = [later.column(c).to_numpy() for c in reversed(DEF_SORT_KEY)]
+        later = later.take(pa.array(np.lexsort(keys)))
+    return (_latest(start) if start.num_rows else None), (later if later.num_rows else None)
+
+
+def arrivals(later: pa.Table) -> list[tuple[int, OptionDefinitions]]:
+    """Mid-session option definitions grouped by ``ts_recv``, in time order."""
+    ts = later.column("ts_recv").to_numpy()
+    out = []
+    for t in np.unique(ts).tolist():
+        out.append((int(t), option_definitions(later.filter(pa.array(ts == t)))))
+    return out
 
 
 def _option_universe(
@@ -444,6 +466,7 @@ class OpenSession:
     chunks: Iterator[MergedChunk]
     total_snaps: int  # estimated from the partitions' footers (progress only)
     depth_source: str  # "silver" or "bronze"
+    first_event_ts: int  # the primary future's first event: definitions after it arrive mid-session
 
 
 def open_session(
@@ -467,10 +490,6 @@ def open_session(
     if trades_src is not None:
         trades = iter_trades(trades_src, src.primary_id, src.trades_from_depth)
         trades_it = in_partition_order(trades, trades_src)
-    opt_it: Iterator[Keyed] = iter(())
-    if src.options_path is not None and len(src.options):
-        options = iter_option_trades(src.options_path, src.options)
-        opt_it = in_partition_order(options, src.options_path)
     d0, depth_it = _peek(depth_it)
     t0_trade, trades_it = _peek(trades_it)
     firsts = [x for x in (d0, t0_trade) if x is not None]
@@ -478,7 +497,18 @@ def open_session(
         raise UserError(
             f"session {date.isoformat()} has no events of {src.primary_symbol}", path=str(lake)
         )
-    t0 = -(-min(firsts) // snap_ns) * snap_ns
+    first_ts = min(firsts)
+    t0 = -(-first_ts // snap_ns) * snap_ns
+    start_rows, later = split_definitions(definitions_upto(lake, date), first_ts)
+    universe = src.options if later is None else option_definitions(start_rows)
+    coming = [] if later is None else arrivals(later)
+    every = universe
+    for _, defs in coming:
+        every = every.union(defs)
+    opt_it: Iterator[Keyed] = iter(())
+    if src.options_path is not None and len(every):
+        options = iter_option_trades(src.options_path, every)
+        opt_it = in_partition_order(options, src.options_path)
     last_est = max(
         x
         for x in (_max_ts(src.depth_path), _max_ts(src.trades_path), _max_ts(src.options_path), t0)
@@ -489,13 +519,15 @@ def open_session(
         primary_id=src.primary_id,
         primary_symbol=src.primary_symbol,
         t0=t0,
-        options=src.options,
+        options=universe,
         prior=prior,
     )
+    chunks = merged_chunks(depth_it, trades_it, opt_it, chunk_events)
     return OpenSession(
         sources=src,
         setup=setup,
-        chunks=merged_chunks(depth_it, trades_it, opt_it, chunk_events),
+        chunks=with_arrivals(chunks, universe, coming) if coming else chunks,
         total_snaps=(last_est - t0 + snap_ns - 1) // snap_ns + 1,
         depth_source=depth_source,
+        first_event_ts=first_ts,
     )

@@ -253,3 +253,55 @@ def test_an_unreachable_server_is_exit_2_naming_the_url() -> None:
     res = subprocess.run(_cli("live", "--nats", url), env=_env(), capture_output=True, text=True)
     assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
     assert f"{url}: cannot reach the NATS server" in res.stderr
+
+
+def test_an_option_definition_arriving_mid_session_takes_effect_from_its_time(
+    server: LocalNatsServer, tmp_path: Path
+) -> None:
+    """One traded option's definition is moved to the middle of its trades: offline and live both
+    count its trades only from then on (SPEC §2.4), and their Gold is the same."""
+    src = generate_session(tmp_path / "src", minutes=3)
+    clean = tmp_path / "clean"
+    ingest(sorted(src.files), clean)
+    opt = pq.read_table(clean / "bronze/option_trades" / f"date={DATE}/part-00000.parquet")
+    ids = opt.column("instrument_id").to_numpy()
+    ts = opt.column("ts_recv").to_numpy()
+    uniq, counts = np.unique(ids, return_counts=True)
+    iid = int(uniq[np.argmax(counts)])  # the most traded option
+    mine = np.sort(ts[ids == iid])
+    arrive = int(mine[len(mine) // 2]) - 1  # just before its middle trade
+    before = int(np.count_nonzero(mine < arrive))  # its trades before the definition arrives
+    assert 0 < before < len(mine)
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    for p in src.files:
+        store = databento.DBNStore.from_file(p)
+        arr = store.to_ndarray().copy()
+        if "definition" in p.name:
+            sel = arr["instrument_id"] == iid
+            arr["ts_recv"][sel] = arrive
+            arr["ts_event"][sel] = arrive
+            arr = arr[np.argsort(arr["ts_recv"], kind="stable")]
+        with DbnWriter(moved / p.name, store.metadata, arr.dtype) as w:
+            w.write(arr)
+    lake = tmp_path / "lake"
+    ingest(sorted(moved.glob("*.dbn.zst")), lake)
+    a = json.loads(replay_to(clean, DATE, tmp_path / "gold-clean").manifest.read_text())
+    b_res = replay_to(lake, DATE, tmp_path / "gold-moved")
+    b = json.loads(b_res.manifest.read_text())
+    # offline: its trades before the arrival are not option events of the session
+    ev_a, ev_b = a["deterministic"]["events"], b["deterministic"]["events"]
+    assert ev_a["option_trades"] - ev_b["option_trades"] == before, (ev_a, ev_b)
+    out = tmp_path / "live"
+
+    async def main() -> int:
+        await publish_session(lake, DATE, server.url, 0.0, SNAP_NS)
+        proc = await asyncio.create_subprocess_exec(
+            *_cli("live", "--nats", server.url, "--out", out), env=_env()
+        )
+        return await proc.wait()
+
+    assert asyncio.run(main()) == 0
+    assert gold_file(out, DATE).read_bytes() == b_res.gold.read_bytes()
+    man = json.loads(manifest_file(out, DATE).read_text())
+    assert man["run"]["live"]["definitions_mid_session"] == 1
