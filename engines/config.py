@@ -241,10 +241,11 @@ class EngineConfig:
             raise ConfigError(
                 f"{source}: not valid TOML ({exc}); expected an [engine] table"
             ) from exc
-        extra = sorted(k for k in doc if k != "engine")
+        extra = sorted(k for k in doc if k not in ("engine", "labels"))  # [labels]: not ours
         if extra:
             raise ConfigError(
-                f"{source}: unknown table or key(s) {', '.join(extra)}; expected only [engine]"
+                f"{source}: unknown table or key(s) {', '.join(extra)}; "
+                "expected only [engine] and [labels]"
             )
         engine = doc.get("engine", {})
         if not isinstance(engine, dict):

@@ -4,6 +4,8 @@ from replay.api import replay_session, read_gold
 df = replay_session("data/demo/lake", "2025-11-14")          # polars DataFrame of Gold rows
 df = read_gold("out/gold/levels_signals/date=2025-11-14")    # a written Gold file or dir
 msgs = payload_from_gold(df)  # the exact levels.signals JSON bytes, one per snap, as live sends
+lab = read_outcomes("out")                                   # labels of every labelled session
+for train, test in purged_splits(lab.filter(pl.col("horizon_s") == 60), 5, embargo_s=300): ...
 
 ``replay_session`` accepts a config as an ``EngineConfig``, a TOML file path or TOML text; without
 ``out`` nothing is written (the rows are collected in memory through the session seam).
@@ -19,6 +21,9 @@ import polars as pl
 
 from replay.gold.layout import gold_file
 from replay.gold.payload import PriceConverter, encode_payload, payloads_from_gold
+from replay.labels.layout import outcomes_file
+from replay.labels.read import current_sessions
+from replay.labels.splits import purged_splits
 from replay.run.config import ConfigSource, load_config
 from replay.run.replay_job import ReplayJob, ReplayResult, replay_rows
 from replay.run.replay_job import replay_session as _replay
@@ -29,7 +34,9 @@ __all__ = [
     "ReplayResult",
     "payload_from_gold",
     "payloads_from_gold",
+    "purged_splits",
     "read_gold",
+    "read_outcomes",
     "replay_session",
     "replay_to",
 ]
@@ -89,3 +96,17 @@ def payload_from_gold(rows: pl.DataFrame | Any) -> list[bytes]:
     elif hasattr(rows, "to_pylist"):
         rows = rows.to_pylist()
     return [encode_payload(p) for p in payloads_from_gold(rows)]
+
+
+def read_outcomes(
+    out: str | Path,
+    date: str | dt.date | None = None,
+    end_date: str | dt.date | None = None,
+) -> pl.DataFrame:
+    """Outcome labels (SPEC §10.1) of one session, a range, or (no date) every labelled session
+    of a Gold run, in session then Gold order. Stale labels (their Gold changed since) are
+    refused with the session named, never returned silently."""
+    first = None if date is None else _date(date)
+    last = None if end_date is None else _date(end_date)
+    dates = current_sessions(Path(out), first, last)
+    return pl.concat([pl.read_parquet(outcomes_file(Path(out), d)) for d in dates])

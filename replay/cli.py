@@ -355,7 +355,10 @@ def verify(
     """Compare two Gold runs: exit 0 identical, 1 Gold drift or provenance only (each named),
     2 when A or B is not a complete Gold run."""
     from replay.gold.verify import compare
+    from replay.labels.job import label_notes
 
+    for line in label_notes(a) + label_notes(b):
+        typer.echo(line, err=True)
     diffs = compare(a, b)
     if diffs:
         raise CheckFailed("DIFFERENT\n" + "\n".join(str(d) for d in diffs))
@@ -413,6 +416,102 @@ def regress(
         typer.echo(f"golden file written: {golden}")
     if res.failed:
         raise CheckFailed(summary_line(res))
+
+
+@app.command()
+@_guarded
+def label(
+    lake: LakeOption,
+    gold: Annotated[Path, typer.Option("--gold", help="output root of the Gold run to label")],
+    date: Annotated[str, typer.Option("--date", help="CME trade date YYYY-MM-DD")],
+    end_date: Annotated[str | None, typer.Option("--end-date", help="last date of a range")] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", help="TOML file whose labels table sets horizons and barrier"),
+    ] = None,
+    chunk_rows: Annotated[
+        int | None, typer.Option("--chunk-rows", help="Gold rows per batch (never changes bytes)")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="relabel sessions whose labels are current")
+    ] = False,
+    no_wait: NoWaitOption = False,
+    workers: WorkersOption = 1,
+    scheduler: SchedulerOption = None,
+) -> None:
+    """Outcome labels (SPEC §10.1) of each session of a Gold run, written beside it as
+    GOLD/gold/level_outcomes/. Current labels are kept; stale ones (their Gold changed) are
+    named and relabelled. Prints a table in date order; exit 1 if a session failed."""
+    from replay.labels.config import load_label_config
+    from replay.labels.job import LabelJob, label_jobs, run_label_job
+    from replay.run.executor import FAILED, OK, execute, summary_lines, write_summary
+
+    if workers < 1:
+        raise UserError(f"--workers {workers}", expected="at least 1")
+    job = LabelJob(
+        lake,
+        _date(date),
+        gold,
+        load_label_config(config),
+        chunk_rows=chunk_rows,
+        force=force,
+        wait=not no_wait,
+    )
+    jobs, skipped = label_jobs(job, None if end_date is None else _date(end_date))
+    if not jobs:
+        raise UserError(
+            f"no Gold session from {date} to {end_date}",
+            path=str(gold),
+            expected="the output root of a replay of that range",
+        )
+    reports = list(skipped)
+    for rep in execute(jobs, workers=workers, scheduler=scheduler, runner=run_label_job):
+        reports.append(rep)
+        if rep.status == FAILED:
+            typer.echo(f"FAILED {rep.date.isoformat()}: {rep.reason}", err=True)
+        elif rep.status == OK and rep.reason:
+            typer.echo(f"{rep.date.isoformat()}: {rep.reason}")
+    if end_date is None and reports[0].status == FAILED:
+        raise UserError(reports[0].reason or "failed")
+    for line in summary_lines(reports):
+        typer.echo(line.replace("resumed", "current (kept)"))
+    write_summary(gold / "gold" / "_runs" / "label-summary.json", "label", reports)
+    failed = [r.date.isoformat() for r in reports if r.status == FAILED]
+    if failed:
+        n = len(reports) - len(skipped)
+        raise CheckFailed(f"{len(failed)} of {n} sessions failed: {', '.join(failed)}")
+
+
+@app.command()
+@_guarded
+def report(
+    out: Annotated[Path, typer.Argument(help="output root of a labelled Gold run")],
+    date: Annotated[str | None, typer.Option("--date", help="first session (default: all)")] = None,
+    end_date: Annotated[str | None, typer.Option("--end-date", help="last session")] = None,
+    md: Annotated[
+        Path | None,
+        typer.Option("--out", help="Markdown file (default OUT/signal-quality.md); PNGs beside"),
+    ] = None,
+) -> None:
+    """Signal quality of a labelled run (SPEC §10.2): per signal, level kind and horizon, entries,
+    outcome shares and hit rate with a Wilson 95 % interval against the base rate of NEUTRAL
+    rows at the same distance. Markdown plus one PNG per horizon; stale labels exit 2."""
+    import polars as pl
+
+    from replay.labels.report_files import write_report
+
+    first = None if date is None else _date(date)
+    last = None if end_date is None else _date(end_date)
+    res = write_report(out, md, first, last)
+    t = res.table
+    for row in t.filter(pl.col("horizon_s") == t["horizon_s"].max()).iter_rows(named=True):
+        hit = "—" if row["hit_rate"] is None else f"{100 * row['hit_rate']:.1f} %"
+        base = "—" if row["base_rate"] is None else f"{100 * row['base_rate']:.1f} %"
+        typer.echo(
+            f"{row['signal']:<6} {row['level_kind']:<13} {row['horizon_s']:>4} s: "
+            f"{row['entries']:>4} entries, hit {hit} (base {base})"
+        )
+    typer.echo(f"{len(res.sessions)} session(s) → {res.markdown} and {len(res.pngs)} PNG(s)")
 
 
 @app.command()

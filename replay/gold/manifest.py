@@ -7,6 +7,7 @@ same content indented, keys sorted, newline at the end. Nothing time- or host-de
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import importlib.metadata
 import json
@@ -69,6 +70,11 @@ def outputs_digest(outputs: dict[str, str]) -> str:
     """The identity of the Gold bytes alone: sha256 over the output files' sha256 (hex, one per
     line) in path order. Equal Gold gives an equal digest whatever the code, config or inputs."""
     return sha256_bytes("".join(f"{outputs[k]}\n" for k in sorted(outputs)).encode())
+
+
+def utc_iso(ts: float) -> str:
+    """A wall-clock time for a manifest's ``run`` part (never its deterministic part)."""
+    return dt.datetime.fromtimestamp(ts, tz=dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def run_info(

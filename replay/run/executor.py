@@ -32,6 +32,9 @@ from replay.run.replay_job import ReplayJob, replay_session
 from replay.run.session import session_inputs
 
 Progress = Callable[[int, int], None]
+Runner = Callable[..., "SessionReport"]
+"""``runner(job, on_snap, resume) -> SessionReport``, a module-level function (picklable): the
+executors run replays (``run_job``) and labels alike."""
 OK, FAILED, RESUMED, SKIPPED = "ok", "failed", "resumed", "skipped"
 
 
@@ -145,18 +148,21 @@ def run_serial(
     jobs: list[ReplayJob],
     progress: Callable[[ReplayJob], object] | None = None,
     resume: bool = False,
+    runner: Runner = run_job,
 ) -> Iterator[SessionReport]:
     """Each job in this process, in date order; ``progress(job)`` is a context manager yielding
     an ``on_snap`` callback (or None) for that session."""
     for job in jobs:
         if progress is None:
-            yield run_job(job, resume=resume)
+            yield runner(job, None, resume)
             continue
         with progress(job) as on_snap:  # type: ignore[attr-defined]
-            yield run_job(job, on_snap, resume)
+            yield runner(job, on_snap, resume)
 
 
-def run_local(jobs: list[ReplayJob], workers: int, resume: bool = False) -> Iterator[SessionReport]:
+def run_local(
+    jobs: list[ReplayJob], workers: int, resume: bool = False, runner: Runner = run_job
+) -> Iterator[SessionReport]:
     """The jobs on a pool of ``workers`` fresh processes (spawned: no state inherited), yielding
     each report as its session completes; a lost worker fails its sessions, not the run."""
     if workers < 1:
@@ -165,7 +171,7 @@ def run_local(jobs: list[ReplayJob], workers: int, resume: bool = False) -> Iter
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=min(workers, max(1, len(jobs))), mp_context=ctx) as pool:
         pending: dict[Future[SessionReport], ReplayJob] = {
-            pool.submit(run_job, j, None, resume): j for j in jobs
+            pool.submit(runner, j, None, resume): j for j in jobs
         }
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -185,14 +191,15 @@ def execute(
     scheduler: str | None = None,
     resume: bool = False,
     progress: Callable[[ReplayJob], object] | None = None,
+    runner: Runner = run_job,
 ) -> Iterator[SessionReport]:
     """The jobs on the executor the options name: a Dask cluster (``scheduler``), a local
     process pool (``workers`` > 1), else serially in this process (with ``progress``)."""
     if scheduler is not None:
-        return run_dask(jobs, scheduler, resume)
+        return run_dask(jobs, scheduler, resume, runner=runner)
     if workers > 1:
-        return run_local(jobs, workers, resume)
-    return run_serial(jobs, progress, resume)
+        return run_local(jobs, workers, resume, runner)
+    return run_serial(jobs, progress, resume, runner)
 
 
 def summary_lines(reports: list[SessionReport]) -> list[str]:
@@ -235,9 +242,10 @@ def write_summary(path: Path, command: str, reports: list[SessionReport]) -> Non
 def task_key(job: ReplayJob, nonce: str) -> str:
     """A Dask task key for one session (SPEC §7): a hash of the whole job plus this run's nonce,
     so no two runs (and no two different jobs) ever share a key or a cached result."""
-    doc = dataclasses.asdict(job) | {"command": "replay", "config": job.config.to_dict()}
+    command = getattr(job, "command", "replay")
+    doc = dataclasses.asdict(job) | {"command": command, "config": job.config.to_dict()}
     blob = json.dumps(doc, sort_keys=True, default=str).encode()
-    return f"replay-{job.date.isoformat()}-{hashlib.sha256(blob).hexdigest()[:16]}-{nonce}"
+    return f"{command}-{job.date.isoformat()}-{hashlib.sha256(blob).hexdigest()[:16]}-{nonce}"
 
 
 def build_identity() -> dict[str, object]:
@@ -260,7 +268,11 @@ def check_workers(identities: dict[str, dict[str, object]], mine: dict[str, obje
 
 
 def run_dask(
-    jobs: list[ReplayJob], scheduler: str, resume: bool = False, retries: int = 2
+    jobs: list[ReplayJob],
+    scheduler: str,
+    resume: bool = False,
+    retries: int = 2,
+    runner: Runner = run_job,
 ) -> Iterator[SessionReport]:
     """The jobs on a Dask distributed cluster, one task per session, yielding each report as
     it completes; a task that fails after ``retries`` (a lost worker) fails its session only."""
@@ -281,7 +293,7 @@ def run_dask(
         jobs = [dataclasses.replace(j, executor="dask", workers=n) for j in jobs]
         futures = {
             client.submit(
-                run_job, job, None, resume, key=task_key(job, nonce), pure=False, retries=retries
+                runner, job, None, resume, key=task_key(job, nonce), pure=False, retries=retries
             ): job
             for job in jobs
         }

@@ -33,7 +33,7 @@ from replay.gold.layout import (
     staging_dir,
     stale_temps,
 )
-from replay.gold.manifest import run_info, session_manifest, write_manifest
+from replay.gold.manifest import run_info, session_manifest, utc_iso, write_manifest
 from replay.gold.verify import NotAGoldRun, read_session
 from replay.gold.writer import GoldWriter
 from replay.lake.layout import bronze_root, date_lock, lake_dates
@@ -156,7 +156,7 @@ def _replay_locked(job: ReplayJob, on_snap: Callable[[int, int], None] | None) -
     fault_point(GOLD_COMMITTED)
     loop_s = time.perf_counter() - loop0
     run = run_info(
-        _iso(started), time.perf_counter() - wall0, job.chunk_events, job.workers, job.executor
+        utc_iso(started), time.perf_counter() - wall0, job.chunk_events, job.workers, job.executor
     )
     run |= {"depth_source": session.depth_source, "event_loop_s": round(loop_s, 3)}
     manifest = session_manifest(
@@ -216,7 +216,3 @@ def _run(
     if on_snap is not None:
         on_snap(counters.snaps, counters.snaps)
     return counters
-
-
-def _iso(ts: float) -> str:
-    return dt.datetime.fromtimestamp(ts, tz=dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

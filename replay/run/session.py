@@ -443,7 +443,7 @@ def _peek(it: Iterator[Keyed]) -> tuple[int | None, Iterator[Keyed]]:
     return int(first.ts[0]), itertools.chain([first], it)
 
 
-def _max_ts(path: Path | None) -> int | None:
+def max_ts_recv(path: Path | None) -> int | None:
     """Largest ts_recv in a partition, from the row-group statistics Bronze always writes."""
     if path is None:
         return None
@@ -509,11 +509,8 @@ def open_session(
     if src.options_path is not None and len(every):
         options = iter_option_trades(src.options_path, every)
         opt_it = in_partition_order(options, src.options_path)
-    last_est = max(
-        x
-        for x in (_max_ts(src.depth_path), _max_ts(src.trades_path), _max_ts(src.options_path), t0)
-        if x is not None
-    )
+    ends = [max_ts_recv(p) for p in (src.depth_path, src.trades_path, src.options_path)]
+    last_est = max(x for x in (*ends, t0) if x is not None)
     setup = SessionSetup(
         date=date,
         primary_id=src.primary_id,
