@@ -443,8 +443,8 @@ def label(
     GOLD/gold/level_outcomes/. Current labels are kept; stale ones (their Gold changed) are
     named and relabelled. Prints a table in date order; exit 1 if a session failed."""
     from replay.labels.config import load_label_config
-    from replay.labels.job import LabelJob, label_jobs, run_label_job
-    from replay.run.executor import FAILED, OK, execute, summary_lines, write_summary
+    from replay.labels.job import LabelJob, label_jobs, label_summary_lines, run_label_job
+    from replay.run.executor import FAILED, OK, execute, write_summary
 
     if workers < 1:
         raise UserError(f"--workers {workers}", expected="at least 1")
@@ -473,8 +473,8 @@ def label(
             typer.echo(f"{rep.date.isoformat()}: {rep.reason}")
     if end_date is None and reports[0].status == FAILED:
         raise UserError(reports[0].reason or "failed")
-    for line in summary_lines(reports):
-        typer.echo(line.replace("resumed", "current (kept)"))
+    for line in label_summary_lines(reports):
+        typer.echo(line)
     write_summary(gold / "gold" / "_runs" / "label-summary.json", "label", reports)
     failed = [r.date.isoformat() for r in reports if r.status == FAILED]
     if failed:

@@ -407,3 +407,24 @@ def label_notes(run: Path) -> list[str]:
         if st.state != CURRENT:
             out.append(f"note: {st.reason.replace(f'session {d}', f'session {d} in {root}', 1)}")
     return out
+
+
+STATUS_WORDS = {OK: "labelled", RESUMED: "current", FAILED: "failed", SKIPPED: "skipped"}
+
+
+def label_summary_lines(reports: list[SessionReport]) -> list[str]:
+    """A label run's table in date order: rows written (or kept), and the labels' digest."""
+    lines = [f"{'session':<10}  {'labels':<8} {'rows':>10}  {'seconds':>7}  outputs digest"]
+    for r in sorted(reports, key=lambda r: r.date):
+        word = STATUS_WORDS[r.status]
+        if r.status in (OK, RESUMED):
+            tail = (r.outputs_digest or "")[:16] + (f"  ({r.reason})" if r.reason else "")
+            lines.append(f"{r.date}  {word:<8} {r.rows:>10,}  {r.seconds:>7.1f}  {tail}")
+        else:
+            lines.append(f"{r.date}  {word:<8} {'':>10}  {'':>7}  {r.reason or ''}")
+    n = {st: sum(r.status == st for r in reports) for st in STATUS_WORDS}
+    lines.append(
+        f"{n[OK]} labelled, {n[RESUMED]} current (kept), {n[FAILED]} failed; "
+        f"{n[SKIPPED]} dates without Gold"
+    )
+    return lines

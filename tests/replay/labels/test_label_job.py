@@ -127,7 +127,7 @@ def test_the_same_bytes_for_any_batch_size_and_a_process_pool(
     res = runner.invoke(app, [*args, "--end-date", "2025-11-16", "--workers", "2", "--force"])
     assert res.exit_code == 0, res.output
     assert outcomes_file(other, DAY).read_bytes() == want
-    assert "2025-11-15  skipped" in res.output  # no Gold that day
+    assert "2025-11-15  skipped" in res.output and "2 dates without Gold" in res.output
 
 
 def test_current_labels_are_kept_and_stale_ones_named(
@@ -139,7 +139,7 @@ def test_current_labels_are_kept_and_stale_ones_named(
     assert label_state(mine, DAY).state == CURRENT
     args = ["label", "--lake", str(lake), "--gold", str(mine), "--date", DAY.isoformat()]
     again = runner.invoke(app, args)
-    assert again.exit_code == 0 and "current (kept)" in again.output
+    assert again.exit_code == 0 and "1 current (kept)" in again.output
     cfg = tmp_path / "c.toml"
     cfg.write_text("[engine]\nmonitor_band_pts = 2.25\n[labels]\nbarrier_pts = 2.0\n")
     replay_to(lake, DAY, mine, cfg)  # a changed Gold: its labels are stale now

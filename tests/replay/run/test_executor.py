@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from replay.cli import app
 from replay.gold.layout import gold_file, manifest_file
 from replay.gold.verify import compare
+from replay.labels.layout import outcomes_file
 from replay.lake.ingest import ingest
 from replay.sample import generate_session
 
@@ -138,10 +139,25 @@ def test_a_dask_cluster_gives_the_same_runs(lake: Path, tmp_path: Path) -> None:
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
     ) as cluster:
         res = _replay(lake, tmp_path / "d", "--scheduler", cluster.scheduler_address)
+        labels = [
+            runner.invoke(app, [*_label_args(lake, tmp_path / out), *extra])
+            for out, extra in (("s", []), ("d", ["--scheduler", cluster.scheduler_address]))
+        ]
     assert res.exit_code == 0, res.output
     assert compare(tmp_path / "s", tmp_path / "d") == []
     run = json.loads(manifest_file(tmp_path / "d", DATES[0]).read_text())["run"]
     assert (run["executor"], run["workers"]) == ("dask", 2)
+    # labels (SPEC §10.1) on the cluster: the same bytes as labelled in this process
+    assert all(r.exit_code == 0 for r in labels), labels[1].output
+    for d in DATES:
+        want = outcomes_file(tmp_path / "s", d).read_bytes()
+        assert outcomes_file(tmp_path / "d", d).read_bytes() == want
+    assert "3 labelled, 0 current (kept), 0 failed; 2 dates without Gold" in labels[1].output
+
+
+def _label_args(lake: Path, out: Path) -> list[str]:
+    args = ["label", "--lake", str(lake), "--gold", str(out)]
+    return [*args, "--date", "2025-11-14", "--end-date", "2025-11-18"]
 
 
 def test_task_keys_and_the_worker_check() -> None:
