@@ -146,12 +146,23 @@ def depth_keyed(t: pa.Table, primary_id: int) -> Keyed | None:
     return Keyed(ts, seq, sk, sr, batch)
 
 
-def trades_keyed(t: pa.Table, primary_id: int, from_depth: bool) -> Keyed | None:
-    """The primary future's trades (MBP-10 ``T`` records when ``from_depth``) as a TradeBatch."""
+def trade_rows(t: pa.Table, primary_id: int, from_depth: bool) -> pa.Table:
+    """The primary future's trade rows of a table (MBP-10 ``T`` records when ``from_depth``):
+    the trades as the engines see them (SPEC §5.11), for replay and labels alike."""
     mask = pc.equal(t.column("instrument_id"), primary_id)
     if from_depth:
         mask = pc.and_(mask, pc.equal(t.column("action"), "T"))
-    t = _keep(t, mask)
+    return _keep(t, mask)
+
+
+def trade_columns(from_depth: bool) -> list[str]:
+    """What ``trade_rows`` needs besides the columns its caller reads."""
+    return ["instrument_id"] + (["action"] if from_depth else [])
+
+
+def trades_keyed(t: pa.Table, primary_id: int, from_depth: bool) -> Keyed | None:
+    """The primary future's trades (MBP-10 ``T`` records when ``from_depth``) as a TradeBatch."""
+    t = trade_rows(t, primary_id, from_depth)
     if t.num_rows == 0:
         return None
     ts, seq, sk, sr = _keys(t)
@@ -167,6 +178,11 @@ def option_keyed(t: pa.Table, defs: OptionDefinitions) -> Keyed | None:
     ts, seq, sk, sr = _keys(t)
     ids = t.column("instrument_id").to_numpy().astype(np.int64)
     return Keyed(ts, seq, sk, sr, OptionTradeBatch(ts_recv=ts, instrument_id=ids, **_prints(t)))
+
+
+def batches(path: Path, columns: list[str], rows: int = READ_BATCH_ROWS) -> Iterator[pa.Table]:
+    """A partition's ``columns`` in tables of ``rows`` rows, in partition order."""
+    return _batches(path, columns, rows)
 
 
 def _batches(path: Path, columns: list[str], rows: int) -> Iterator[pa.Table]:
