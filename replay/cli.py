@@ -236,6 +236,22 @@ def _dates(date: str, end_date: str | None) -> list[dt.date]:
     return date_range(_date(date), None if end_date is None else _date(end_date))
 
 
+def _close_range(
+    command: str, lines: list[str], root: Path, reports: list[Any], skipped: int
+) -> None:
+    """A range command's end: its table, ``ROOT/_runs/<command>-summary.json``, and exit 1
+    naming the sessions that failed."""
+    from replay.run.executor import FAILED, write_summary
+
+    for line in lines:
+        typer.echo(line)
+    write_summary(root / "_runs" / f"{command}-summary.json", command, reports)
+    failed = [r.date.isoformat() for r in reports if r.status == FAILED]
+    if failed:
+        n = len(reports) - skipped
+        raise CheckFailed(f"{len(failed)} of {n} sessions failed: {', '.join(failed)}")
+
+
 @app.command()
 @_guarded
 def replay(
@@ -285,7 +301,6 @@ def replay(
         execute,
         range_jobs,
         summary_lines,
-        write_summary,
     )
     from replay.run.replay_job import ReplayJob, replay_session
 
@@ -335,13 +350,7 @@ def replay(
             reports.append(rep)
             if rep.status == FAILED:
                 typer.echo(f"FAILED {rep.date.isoformat()}: {rep.reason}", err=True)
-    for line in summary_lines(reports):
-        typer.echo(line)
-    write_summary(gold_root(out) / "_runs" / "replay-summary.json", "replay", reports)
-    failed = [r.date.isoformat() for r in reports if r.status == FAILED]
-    if failed:
-        n = len(reports) - len(skipped)
-        raise CheckFailed(f"{len(failed)} of {n} sessions failed: {', '.join(failed)}")
+    _close_range("replay", summary_lines(reports), gold_root(out), reports, len(skipped))
 
 
 @app.command()
@@ -444,7 +453,7 @@ def label(
     named and relabelled. Prints a table in date order; exit 1 if a session failed."""
     from replay.labels.config import load_label_config
     from replay.labels.job import LabelJob, label_jobs, label_summary_lines, run_label_job
-    from replay.run.executor import FAILED, OK, execute, write_summary
+    from replay.run.executor import FAILED, OK, execute
 
     if workers < 1:
         raise UserError(f"--workers {workers}", expected="at least 1")
@@ -473,13 +482,7 @@ def label(
             typer.echo(f"{rep.date.isoformat()}: {rep.reason}")
     if end_date is None and reports[0].status == FAILED:
         raise UserError(reports[0].reason or "failed")
-    for line in label_summary_lines(reports):
-        typer.echo(line)
-    write_summary(gold / "gold" / "_runs" / "label-summary.json", "label", reports)
-    failed = [r.date.isoformat() for r in reports if r.status == FAILED]
-    if failed:
-        n = len(reports) - len(skipped)
-        raise CheckFailed(f"{len(failed)} of {n} sessions failed: {', '.join(failed)}")
+    _close_range("label", label_summary_lines(reports), gold / "gold", reports, len(skipped))
 
 
 @app.command()

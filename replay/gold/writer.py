@@ -13,7 +13,6 @@ a synchronous write, and the engines keep their core (≈ 1 s of a heavy day).
 from __future__ import annotations
 
 import contextlib
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +21,7 @@ import pyarrow.parquet as pq
 
 from engines.rows import RowBlock
 from replay.common.atomic import commit, temp_path_for
+from replay.common.one_in_flight import OneInFlight
 from replay.gold.schema import GOLD, record_batch
 
 BATCH_ROWS = 1 << 15
@@ -58,8 +58,7 @@ class GoldWriter:
         self._open_rows = 0
         self._pending: list[pa.RecordBatch] = []
         self._pending_rows = 0
-        self._pool: ThreadPoolExecutor | None = None
-        self._inflight: Future[None] | None = None
+        self._encoder = OneInFlight("gold-encode")  # bounded memory, ordered writes
 
     def put(self, block: RowBlock) -> None:
         """Take rows of whole snaps (in snap order)."""
@@ -94,40 +93,22 @@ class GoldWriter:
     def _write_pending(self) -> None:
         if self._pending:
             table = pa.Table.from_batches(self._pending, schema=GOLD)
-            self._wait()  # at most one row group in flight: bounded memory, ordered writes
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gold-encode")
-            self._inflight = self._pool.submit(
-                self._writer.write_table, table, row_group_size=GOLD_ROW_GROUP
-            )
+            self._encoder.submit(self._writer.write_table, table, row_group_size=GOLD_ROW_GROUP)
         self._pending = []
         self._pending_rows = 0
-
-    def _wait(self) -> None:
-        if self._inflight is not None:
-            fut, self._inflight = self._inflight, None
-            fut.result()
-
-    def _stop(self) -> None:
-        try:
-            self._wait()
-        finally:
-            if self._pool is not None:
-                self._pool.shutdown(wait=True)
-                self._pool = None
 
     def commit(self) -> Path:
         """Finish the file and atomically move it into place."""
         self._close_open()
         self._write_pending()
-        self._stop()
+        self._encoder.stop()
         self._writer.close()
         commit(self.tmp, self.final)
         return self.final
 
     def abort(self) -> None:
         with contextlib.suppress(BaseException):  # a failed write: the temp file goes anyway
-            self._stop()
+            self._encoder.stop()
         try:
             self._writer.close()
         finally:

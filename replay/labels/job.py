@@ -17,7 +17,6 @@ import dataclasses
 import datetime as dt
 import time
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from engines.events import UNDEF_PRICE
 from replay.common.atomic import commit, temp_path_for, writes_into
 from replay.common.hashing import sha256_file
 from replay.common.locks import file_lock
+from replay.common.one_in_flight import OneInFlight
 from replay.errors import LevelReplayError, UserError
 from replay.gold.layout import gold_file, manifest_file, output_key, session_lock, staging_dir
 from replay.gold.manifest import (
@@ -335,8 +335,7 @@ class _OutcomesWriter:
         self._pending: list[pa.Table] = []
         self._pending_rows = 0
         self.rows = 0
-        self._pool: ThreadPoolExecutor | None = None
-        self._inflight: Future[None] | None = None
+        self._encoder = OneInFlight("outcomes-encode")
 
     def put(self, t: pa.Table) -> None:
         self._pending.append(t)
@@ -349,43 +348,24 @@ class _OutcomesWriter:
             self._pending, self._pending_rows = [rest], rest.num_rows
 
     def _write(self, t: pa.Table) -> None:
-        """Encode the row group on a background thread (one in flight, in order): the same
-        bytes as a synchronous write, while the next batch is labelled."""
-        self._wait()
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outcomes-encode")
-        self._inflight = self._pool.submit(
+        """Encoded while the next batch is labelled; the bytes of a synchronous write."""
+        self._encoder.submit(
             self._w.write_table, t.combine_chunks(), row_group_size=OUTCOMES_ROW_GROUP
         )
-
-    def _wait(self) -> None:
-        if self._inflight is not None:
-            fut, self._inflight = self._inflight, None
-            fut.result()
-
-    def _stop(self) -> None:
-        try:
-            self._wait()
-        finally:
-            if self._pool is not None:
-                self._pool.shutdown(wait=True)
-                self._pool = None
 
     def commit(self) -> None:
         if self._pending_rows or self.rows == 0:
             self._write(pa.concat_tables(self._pending) if self._pending else
                         LEVEL_OUTCOMES.empty_table())  # fmt: skip
-        self._stop()
+        self._encoder.stop()
         self._w.close()
         commit(self.tmp, self.final)
 
     def abort(self) -> None:
+        with contextlib.suppress(BaseException):  # a failed write: the temp file goes anyway
+            self._encoder.stop()
         try:
-            with contextlib.suppress(BaseException):
-                self._stop()
             self._w.close()
-        except BaseException:  # the temp file goes anyway
-            pass
         finally:
             self.tmp.unlink(missing_ok=True)
 
