@@ -24,6 +24,15 @@ from replay.common.atomic import commit, temp_path_for
 from replay.common.one_in_flight import OneInFlight
 from replay.gold.schema import GOLD, record_batch
 
+PARQUET_OPTIONS = {
+    "compression": "zstd",
+    "compression_level": 3,
+    "write_statistics": True,
+    "data_page_size": 1 << 20,
+    "store_schema": True,
+}
+"""Fixed writer options of every output table (with pyarrow's version, they fix the bytes)."""
+
 BATCH_ROWS = 1 << 15
 GOLD_ROW_GROUP = 1 << 15
 
@@ -43,16 +52,7 @@ class GoldWriter:
         self.final = final
         self.tmp = temp_path_for(final, "writing", staging)
         self.tmp.parent.mkdir(parents=True, exist_ok=True)
-        self._writer = pq.ParquetWriter(
-            self.tmp,
-            GOLD,
-            compression="zstd",
-            compression_level=3,
-            use_dictionary=True,
-            write_statistics=True,
-            data_page_size=1 << 20,
-            store_schema=True,
-        )
+        self._writer = pq.ParquetWriter(self.tmp, GOLD, use_dictionary=True, **PARQUET_OPTIONS)
         self.rows = 0
         self._open: list[pa.RecordBatch] = []  # rows not yet cut into a batch
         self._open_rows = 0

@@ -45,6 +45,7 @@ from replay.gold.manifest import (
     write_manifest,
 )
 from replay.gold.verify import NotAGoldRun, SessionOutput, read_session
+from replay.gold.writer import PARQUET_OPTIONS
 from replay.labels.config import LabelConfig
 from replay.labels.layout import outcomes_file, outcomes_manifest
 from replay.labels.outcomes import Outcomes, label_rows
@@ -325,12 +326,8 @@ class _OutcomesWriter:
         self._w = pq.ParquetWriter(
             self.tmp,
             LEVEL_OUTCOMES,
-            compression="zstd",
-            compression_level=3,
             use_dictionary=DICTIONARY_COLUMNS,  # repeated strings only: 20 % faster, smaller
-            write_statistics=True,
-            data_page_size=1 << 20,
-            store_schema=True,
+            **PARQUET_OPTIONS,
         )
         self._pending: list[pa.Table] = []
         self._pending_rows = 0
