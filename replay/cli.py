@@ -395,9 +395,11 @@ def regress(
         bool, typer.Option("--strict", help="provenance-only changes fail too")
     ] = False,
 ) -> None:
-    """Nightly regression: replay every session of the golden file twice (two chunk sizes),
-    check run-to-run identity and compare with the file. Exit 1 on Gold drift, a run-to-run
-    difference or a failed session (provenance-only changes too with --strict)."""
+    """Nightly regression: replay every session of the golden file twice (two chunk sizes) and
+    label both runs, check run-to-run identity and compare Gold and labels with the file. Exit 1
+    on Gold or labels drift, a run-to-run difference or a failed session (provenance-only
+    changes too with --strict)."""
+    from replay.labels.config import load_label_config
     from replay.run.regress import regress as run_regress
     from replay.run.regress_report import summary_line, to_markdown, write_reports
 
@@ -407,6 +409,7 @@ def regress(
         lake,
         golden,
         config=load_config(config),
+        labels=load_label_config(config),
         report_dir=report,
         update=update,
         strict=strict,

@@ -34,9 +34,13 @@ class GoldenSession:
     digest: str
     rows: int
     inputs: tuple[dict[str, Any], ...]
+    labels: dict[str, str] | None = None  # outputs_digest, gold, labels_sha256 (SPEC §10.1)
 
     def to_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self) | {"inputs": list(self.inputs)}
+        out = dataclasses.asdict(self) | {"inputs": list(self.inputs)}
+        if self.labels is None:
+            del out["labels"]
+        return out
 
 
 @dataclass(frozen=True)
@@ -63,8 +67,11 @@ class Golden:
         }
 
 
-def golden_from_manifests(manifests: list[dict[str, Any]]) -> Golden:
-    """The golden file recording these sessions' manifests (all from one run)."""
+def golden_from_manifests(
+    manifests: list[dict[str, Any]], labels: dict[str, dict[str, str]] | None = None
+) -> Golden:
+    """The golden file recording these sessions' manifests (all from one run), and each
+    session's labels (``label_mark``) when given."""
     dets = sorted((m["deterministic"] for m in manifests), key=lambda d: d["session_date"])
     made_with = {k: dets[0][k] for k in MADE_WITH} if dets else {}
     sessions = tuple(
@@ -74,6 +81,7 @@ def golden_from_manifests(manifests: list[dict[str, Any]]) -> Golden:
             digest=d["digest"],
             rows=d["rows"],
             inputs=tuple(d["inputs"]),
+            labels=(labels or {}).get(d["session_date"]),
         )
         for d in dets
     )
@@ -115,6 +123,7 @@ def read_golden(path: Path) -> Golden:
                     digest=str(s["digest"]),
                     rows=int(s["rows"]),
                     inputs=tuple(s["inputs"]),
+                    labels=_labels(s.get("labels")),
                 )
             )
         except (KeyError, TypeError, ValueError) as exc:
@@ -122,6 +131,16 @@ def read_golden(path: Path) -> Golden:
     if not sessions:
         raise bad("no sessions listed")
     return Golden(made_with, tuple(sorted(sessions, key=lambda s: s.date)))
+
+
+def _labels(mark: Any) -> dict[str, str] | None:
+    """A session's recorded labels, checked (a file without them is an older golden file)."""
+    if mark is None:
+        return None
+    keys = ("outputs_digest", "gold", "labels_sha256")
+    if not isinstance(mark, dict) or not all(isinstance(mark.get(k), str) for k in keys):
+        raise TypeError("'labels'")
+    return {k: mark[k] for k in keys}
 
 
 def write_golden(path: Path, golden: Golden) -> None:

@@ -439,3 +439,14 @@ def label_summary_lines(reports: list[SessionReport]) -> list[str]:
         f"{n[SKIPPED]} dates without Gold"
     )
     return lines
+
+
+def label_mark(out: Path, date: dt.date) -> dict[str, str]:
+    """What a golden file records of a session's labels: their ``outputs_digest``, the Gold
+    ``outputs_digest`` they were built from, and the ``[labels]`` sha256."""
+    det = read_manifest(outcomes_manifest(out, date))["deterministic"]
+    return {
+        "outputs_digest": det["outputs_digest"],
+        "gold": det["gold_outputs_digest"],
+        "labels_sha256": det["labels_sha256"],
+    }

@@ -13,6 +13,11 @@ Every session the golden file lists is replayed twice, with different chunk size
 - ``failed``: a replay failed (e.g. a golden session that is not in the lake);
 - ``new``: (``--update`` only) a session the file does not list yet.
 
+Labels (SPEC §10.1) are regressed with the Gold: each run is labelled (batches as read and of
+997 rows), the two must be byte-identical, and run A's labels must have the ``outputs_digest`` the
+file records for them. Labels that differ while Gold does not are ``drift`` ("labels drift"); when
+Gold drifted, the file's labels are named stale (built from the old Gold) in the detail.
+
 ``--update`` rewrites the file from run A, and refuses after a failed or non-identical run.
 """
 
@@ -30,7 +35,13 @@ from engines.config import EngineConfig
 from replay.common.atomic import write_bytes_atomic
 from replay.common.progress import range_progress
 from replay.errors import LevelReplayError, UserError
-from replay.gold.golden import Golden, golden_from_manifests, read_golden, write_golden
+from replay.gold.golden import (
+    Golden,
+    GoldenSession,
+    golden_from_manifests,
+    read_golden,
+    write_golden,
+)
 from replay.gold.layout import gold_file, manifest_file, staging_dir
 from replay.gold.verify import DRIFT as DRIFT_KIND
 from replay.gold.verify import (
@@ -40,10 +51,15 @@ from replay.gold.verify import (
     provenance,
     read_session,
 )
+from replay.labels.config import LabelConfig
+from replay.labels.job import LabelJob, label_mark, run_label_job
 from replay.lake.layout import lake_dates
 from replay.lake.replayable import replayability
 from replay.run.executor import FAILED, SessionReport, execute
 from replay.run.replay_job import ReplayJob
+
+LABEL_CHUNKS: tuple[int | None, int] = (None, 997)
+"""Gold rows per labelling batch in runs A and B (labels must not depend on it)."""
 
 CHUNKS: tuple[int | None, int] = (None, 4099)
 """Run A as the reader delivers batches, run B in 4099-event chunks (a prime: chunk edges fall
@@ -70,6 +86,7 @@ class SessionCheck:
     rows: int | None = None
     outputs_digest: str | None = None  # run A's
     golden_outputs_digest: str | None = None
+    labels_outputs_digest: str | None = None  # run A's labels
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -105,6 +122,7 @@ def regress(
     golden_path: Path,
     *,
     config: EngineConfig,
+    labels: LabelConfig | None = None,
     report_dir: Path,
     update: bool = False,
     strict: bool = False,
@@ -128,8 +146,18 @@ def regress(
                 bar.finished()
                 done[r.date.isoformat()] = r
             reports.append(done)
+    label_cfg = labels or LabelConfig()
+    labelled = _label_runs(lake, dates, outs, reports, label_cfg, workers, scheduler)
     baseline = report_dir / "baseline"
-    checks = [_check(d.isoformat(), reports, outs, golden, baseline) for d in sorted(dates)]
+    checks = [
+        _check_labels(
+            _check(d.isoformat(), reports, outs, golden, baseline),
+            [r.get(d.isoformat()) for r in labelled],
+            None if golden is None else golden.session(d.isoformat()),
+            label_cfg,
+        )
+        for d in sorted(dates)
+    ]
     refused = updated = None
     if update:
         bad = [c for c in checks if c.status in (FAILED_CHECK, RUN_TO_RUN)]
@@ -137,7 +165,8 @@ def regress(
             refused = "; ".join(f"{c.date} {c.status}" for c in bad)
         else:
             sessions = [read_session(outs[0], c.date) for c in checks]
-            write_golden(golden_path, golden_from_manifests([s.manifest for s in sessions]))
+            marks = {c.date: label_mark(outs[0], dt.date.fromisoformat(c.date)) for c in checks}
+            write_golden(golden_path, golden_from_manifests([s.manifest for s in sessions], marks))
             for s in sessions:
                 _keep_baseline(s, baseline)
             updated = True
@@ -209,6 +238,63 @@ def _check(
         what = "; ".join(changed) or "manifest fields the golden file does not record"
         return SessionCheck(date, PROVENANCE, f"Gold identical; {what}", rows, od, gd)
     return SessionCheck(date, PASS, "Gold and manifest digest as recorded", rows, od, gd)
+
+
+def _label_runs(
+    lake: Path,
+    dates: list[dt.date],
+    outs: list[Path],
+    reports: list[dict[str, SessionReport]],
+    cfg: LabelConfig,
+    workers: int,
+    scheduler: str | None,
+) -> list[dict[str, SessionReport]]:
+    """Label each run's replayed sessions (run A and B in different batch sizes)."""
+    done: list[dict[str, SessionReport]] = []
+    for out, chunk, rep in zip(outs, LABEL_CHUNKS, reports, strict=True):
+        ok = [d for d in dates if (r := rep.get(d.isoformat())) is not None and r.status != FAILED]
+        jobs = [LabelJob(lake, d, out, cfg, chunk_rows=chunk, force=True) for d in ok]
+        runs = execute(jobs, workers=workers, scheduler=scheduler, runner=run_label_job)
+        done.append({r.date.isoformat(): r for r in runs})
+    return done
+
+
+def _check_labels(
+    check: SessionCheck,
+    runs: list[SessionReport | None],
+    golden: GoldenSession | None,
+    cfg: LabelConfig,
+) -> SessionCheck:
+    """The session's verdict with its labels: run-to-run identity, then the golden digest."""
+    if check.status in (FAILED_CHECK, RUN_TO_RUN):
+        return check
+    for name, r in zip("AB", runs, strict=True):
+        if r is None or r.status == FAILED:
+            why = "no report" if r is None else r.reason
+            return dataclasses.replace(
+                check, status=FAILED_CHECK, detail=f"labelling run {name} failed: {why}"
+            )
+    la, lb = (r.outputs_digest for r in runs if r is not None)
+    check = dataclasses.replace(check, labels_outputs_digest=la)
+    if la != lb:
+        what = f"labels differ across batch sizes {LABEL_CHUNKS}: {la[:16]}… vs {lb[:16]}…"
+        return dataclasses.replace(check, status=RUN_TO_RUN, detail=what)
+    mark = None if golden is None else golden.labels
+    if mark is None or check.status == NEW:
+        return check
+    if check.status == DRIFT:
+        stale = f"; the golden file's labels are stale (built from Gold {mark['gold'][:16]}…)"
+        return dataclasses.replace(check, detail=check.detail + stale)
+    if mark["labels_sha256"] != cfg.sha256():
+        note = "; labels made with another [labels] table than the golden file's"
+        return dataclasses.replace(check, detail=check.detail + note)
+    if la != mark["outputs_digest"]:
+        what = (
+            f"labels drift: outputs_digest {mark['outputs_digest'][:16]}… (golden) vs "
+            f"{la[:16]}… with the Gold as recorded"
+        )
+        return dataclasses.replace(check, status=DRIFT, detail=what)
+    return check
 
 
 def _recorded(golden_fields: dict[str, Any], det: dict[str, Any]) -> dict[str, Any]:

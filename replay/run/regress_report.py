@@ -25,7 +25,7 @@ from replay.run.regress import (
 
 STATUSES = (PASS, PROVENANCE, DRIFT, RUN_TO_RUN, FAILED_CHECK, NEW)
 SECTIONS = (
-    (DRIFT, "Gold drift"),
+    (DRIFT, "Gold drift (or labels drift: labels changed, Gold did not)"),
     (RUN_TO_RUN, "Run-to-run differences"),
     (FAILED_CHECK, "Failed sessions"),
     (PROVENANCE, "Provenance only (Gold bytes unchanged)"),
@@ -83,14 +83,14 @@ def to_markdown(res: RegressResult) -> str:
         "",
         "## Sessions",
         "",
-        "| session | status | rows | outputs digest | golden outputs digest |",
-        "|---|---|---:|---|---|",
+        "| session | status | rows | outputs digest | golden outputs digest | labels digest |",
+        "|---|---|---:|---|---|---|",
     ]
     for c in res.checks:
         rows = "" if c.rows is None else f"{c.rows:,}"
         lines.append(
             f"| {c.date} | {c.status} | {rows} | {(c.outputs_digest or '')[:16]} "
-            f"| {(c.golden_outputs_digest or '')[:16]} |"
+            f"| {(c.golden_outputs_digest or '')[:16]} | {(c.labels_outputs_digest or '')[:16]} |"
         )
     return "\n".join(lines) + "\n"
 

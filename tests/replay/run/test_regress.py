@@ -85,11 +85,29 @@ def test_pass_drift_provenance_failed_and_update(tmp_path: Path) -> None:
     recorded = json.loads(golden.read_text())
     assert [s["date"] for s in recorded["sessions"]] == ["2025-11-14", "2025-11-17"]
 
-    # Unchanged rerun: pass, both runs identical, and a Markdown report.
+    # ... with each session's labels (SPEC §10.1): run A's digest, its Gold, the [labels] hash
+    marks = [s["labels"] for s in recorded["sessions"]]
+    assert [m["gold"] for m in marks] == [s["outputs_digest"] for s in recorded["sessions"]]
+    assert all(len(m["outputs_digest"]) == 64 for m in marks)
+
+    # Unchanged rerun: pass, both runs identical (labels too), and a Markdown report.
     code, out, doc = _regress(lake, golden, rep)
     assert code == 0 and [s["status"] for s in doc["sessions"]] == ["pass", "pass"], out
+    assert [s["labels_outputs_digest"] for s in doc["sessions"]] == [
+        m["outputs_digest"] for m in marks
+    ]
+
     assert doc["chunk_events"] == [None, 4099]
     assert "# levelreplay regress: PASS" in (rep / "regress.md").read_text()
+
+    # Labels that changed while Gold did not (a labelling code change): labels drift, exit 1
+    moved = json.loads(golden.read_text())
+    moved["sessions"][1]["labels"]["outputs_digest"] = "0" * 64
+    moved_path = tmp_path / "labels-moved.json"
+    moved_path.write_text(json.dumps(moved))
+    code, out, doc = _regress(lake, moved_path, rep)
+    assert code == 1 and [s["status"] for s in doc["sessions"]] == ["pass", "drift"], out
+    assert doc["sessions"][1]["detail"].startswith("labels drift: outputs_digest 0000000000000000")
 
     # One constant changed: drift, naming session, file, row, column and both values.
     cfg = tmp_path / "c.toml"
@@ -101,6 +119,8 @@ def test_pass_drift_provenance_failed_and_update(tmp_path: Path) -> None:
     detail = drift[0]["detail"]
     assert "part-00000.parquet: row group 0, row " in detail and ", column " in detail, detail
     assert "config keys: round_spacing_pts 10.0 vs 5.0" in detail, detail
+    # the golden file's labels were built from the old Gold: named stale
+    assert "the golden file's labels are stale (built from Gold " in detail, detail
     assert f"DRIFT {drift[0]['date']}" in out
     assert "## Gold drift" in (rep / "regress.md").read_text()
 
