@@ -3,6 +3,7 @@
 from replay.api import replay_session, read_gold
 df = replay_session("data/demo/lake", "2025-11-14")          # polars DataFrame of Gold rows
 df = read_gold("out/gold/levels_signals/date=2025-11-14")    # a written Gold file or dir
+df = read_gold("out")                                        # every session of a run
 msgs = payload_from_gold(df)  # the exact levels.signals JSON bytes, one per snap, as live sends
 lab = read_outcomes("out")                                   # labels of every labelled session
 for train, test in purged_splits(lab.filter(pl.col("horizon_s") == 60), 5, embargo_s=300): ...
@@ -19,8 +20,10 @@ from typing import Any
 
 import polars as pl
 
-from replay.gold.layout import gold_file
+from replay.errors import UserError
+from replay.gold.layout import PART
 from replay.gold.payload import PriceConverter, encode_payload, payloads_from_gold
+from replay.gold.verify import load_run
 from replay.labels.layout import outcomes_file
 from replay.labels.read import current_sessions
 from replay.labels.splits import purged_splits
@@ -77,14 +80,40 @@ def replay_to(
     return _replay(ReplayJob(Path(lake), _date(date), Path(out), load_config(config), force=True))
 
 
-def read_gold(path: str | Path, date: str | dt.date | None = None) -> pl.DataFrame:
-    """Gold rows from a Parquet file, a ``date=`` directory, or an output root plus ``date``."""
+def read_gold(
+    path: str | Path,
+    date: str | dt.date | list[str | dt.date] | None = None,
+    end_date: str | dt.date | None = None,
+) -> pl.DataFrame:
+    """Gold rows of one session, several, or a whole run, in session then Gold order.
+
+    ``path``: a Gold Parquet file, a ``date=`` directory, or a run's output root. At a root,
+    ``date`` picks one session (or a list of them), ``date`` + ``end_date`` a range, and no date
+    every session; each is read only when its manifest records its Gold file (an interrupted
+    session is refused, naming it)."""
     p = Path(path)
-    if date is not None:
-        p = gold_file(p, _date(date))
-    elif p.is_dir():
-        p = p / "part-00000.parquet"
-    return pl.read_parquet(p)
+    if p.is_file():
+        return pl.read_parquet(p)
+    if p.is_dir() and p.name.startswith("date="):
+        return pl.read_parquet(p / PART)
+    run = load_run(p)  # every consistent session of the run (NotAGoldRun otherwise)
+    if isinstance(date, list):
+        wanted = [_date(d).isoformat() for d in date]
+    elif date is None:
+        wanted = sorted(run)
+    elif end_date is None:
+        wanted = [_date(date).isoformat()]
+    else:
+        lo, hi = _date(date).isoformat(), _date(end_date).isoformat()
+        wanted = [d for d in sorted(run) if lo <= d <= hi]
+    missing = [d for d in wanted if d not in run]
+    if missing or not wanted:
+        raise UserError(
+            f"no Gold session {', '.join(missing) or 'in that range'}",
+            path=str(p),
+            expected="one of the run's sessions: " + ", ".join(sorted(run)),
+        )
+    return pl.concat([pl.read_parquet(run[d].gold) for d in sorted(wanted)])
 
 
 def payload_from_gold(rows: pl.DataFrame | Any) -> list[bytes]:

@@ -64,7 +64,10 @@ app.add_typer(config_app, name="config")
 
 ConfigOption = Annotated[
     Path | None,
-    typer.Option("--config", help="TOML file whose engine table overrides the defaults"),
+    typer.Option(
+        "--config",
+        help=r"TOML file whose \[engine] table overrides the defaults (\[labels]: read by label)",
+    ),
 ]
 WorkersOption = Annotated[
     int, typer.Option("--workers", help="sessions replayed at once on a local process pool")
@@ -123,7 +126,8 @@ def _guarded(command: Callable[..., None]) -> Callable[..., None]:
 @_guarded
 def ingest(
     paths: Annotated[
-        list[Path], typer.Argument(help="DBN (.dbn, .dbn.zst) or Databento Parquet files")
+        list[Path],
+        typer.Argument(help="DBN (.dbn, .dbn.zst) or Databento Parquet files, or directories"),
     ],
     lake: Annotated[Path, typer.Option("--lake", help="lake root (Bronze goes in LAKE/bronze)")],
     chunk_rows: Annotated[int, typer.Option(help="records decoded per chunk (bounds memory)")] = 1
@@ -439,7 +443,9 @@ def label(
     end_date: Annotated[str | None, typer.Option("--end-date", help="last date of a range")] = None,
     config: Annotated[
         Path | None,
-        typer.Option("--config", help="TOML file whose labels table sets horizons and barrier"),
+        typer.Option(
+            "--config", help=r"TOML file whose \[labels] table sets horizons_s and barrier_pts"
+        ),
     ] = None,
     chunk_rows: Annotated[
         int | None, typer.Option("--chunk-rows", help="Gold rows per batch (never changes bytes)")
@@ -518,6 +524,23 @@ def report(
             f"{row['entries']:>4} entries, hit {hit} (base {base})"
         )
     typer.echo(f"{len(res.sessions)} session(s) → {res.markdown} and {len(res.pngs)} PNG(s)")
+
+
+@app.command()
+@_guarded
+def summary(
+    out: Annotated[Path, typer.Argument(help="a Gold run: output root, session dir or manifest")],
+    date: Annotated[
+        str | None, typer.Option("--date", help="one session YYYY-MM-DD (default: every one)")
+    ] = None,
+) -> None:
+    """What a Gold run says: per level its last price, rows and BREAK/REJECT entries (the
+    signal is latched: an entry is where a latch begins), then the manifest's data-quality
+    problems, informational figures and notes (e.g. no option data), in plain words."""
+    from replay.gold.summary import run_summary
+
+    for line in run_summary(out, None if date is None else _date(date).isoformat()):
+        typer.echo(line)
 
 
 @app.command()
@@ -620,7 +643,8 @@ def demo(
         "data/demo"
     ),
 ) -> None:
-    """Sample session (generated if missing) → ingest → report (replay stages follow)."""
+    """The whole tool on the embedded sample: generate it if missing → ingest → replay twice
+    (Bronze, then Silver in other chunks) → verify byte-identical Gold → summary → PNG."""
     from replay.demo import run_demo
 
     run_demo(sample_dir, out)
@@ -630,7 +654,7 @@ def demo(
 @_guarded
 def config_show(
     config: Annotated[
-        Path | None, typer.Option("--config", help="TOML file with an engine table")
+        Path | None, typer.Option("--config", help=r"TOML file with an \[engine] table")
     ] = None,
 ) -> None:
     """Print the resolved engine config as TOML."""

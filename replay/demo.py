@@ -12,14 +12,13 @@ import json
 import shutil
 from pathlib import Path
 
-import polars as pl
 import typer
 
 from engines.config import EngineConfig
 from replay.errors import CheckFailed
 from replay.gold.plot import plot_gold
-from replay.gold.summary import format_summary
-from replay.gold.verify import PROVENANCE, compare
+from replay.gold.summary import session_summary
+from replay.gold.verify import PROVENANCE, compare, read_session
 from replay.lake.ingest import ingest
 from replay.lake.ingest_report import print_reports
 from replay.lake.silver import build_silver, silver_file
@@ -81,7 +80,7 @@ def run_demo(sample_dir: Path = SAMPLE_DIR, demo_dir: Path = DEMO_DIR) -> None:
         )
         for d in diffs:
             typer.echo(f"verify: {d}")
-        df = pl.read_parquet(runs[0].gold)
-        typer.echo(format_summary(df))
+        for line in session_summary(read_session(demo_dir / "run-a", day)):
+            typer.echo(line)
         png = plot_gold(runs[0].gold, demo_dir / f"timeline-{day}.png", cfg)
         typer.echo(f"plot: {png}")

@@ -20,6 +20,7 @@ from engines.config import EngineConfig
 from engines.jit_cache import PACKAGES, source_digest
 from engines.session_engine import EngineCounters, SessionSetup
 from replay.common.atomic import write_bytes_atomic
+from replay.gold.quality import split_counters
 from replay.run.session import SessionSources
 
 TOOL = "levelreplay"
@@ -117,6 +118,19 @@ def session_manifest(
     """The manifest of one replayed session (SPEC §3.2): what went in, what was counted, what
     came out, and the run facts no comparison reads."""
     mc = counters.market
+    counts = {
+        "crossed_books": mc["crossed_books"],
+        "locked_books": mc["locked_books"],
+        "one_sided_books": mc["one_sided_books"],
+        "snaps_scored_with_last_valid_book": counters.stale_book_snaps,
+        "snaps_without_valid_book": counters.unscored_snaps,
+        "sequence_gaps": counters.sequence_gaps,
+        "undefined_price_trades": mc["undefined_price_trades"],
+        "option_trades_without_definition": sources.option_trades_without_definition,
+        "option_iv_out_of_band": counters.option_iv_out_of_band,
+        **sources.ingest_quality,
+    }
+    problems, notes = split_counters(counts)
     det = {
         "tool": TOOL,
         "tool_version": tool_version(),
@@ -132,18 +146,8 @@ def session_manifest(
         "snaps": counters.snaps,
         "snaps_with_rows": counters.snaps_with_rows,
         "rows": rows,
-        "data_quality": {
-            "crossed_books": mc["crossed_books"],
-            "locked_books": mc["locked_books"],
-            "one_sided_books": mc["one_sided_books"],
-            "snaps_scored_with_last_valid_book": counters.stale_book_snaps,
-            "snaps_without_valid_book": counters.unscored_snaps,
-            "sequence_gaps": counters.sequence_gaps,
-            "undefined_price_trades": mc["undefined_price_trades"],
-            "option_trades_without_definition": sources.option_trades_without_definition,
-            "option_iv_out_of_band": counters.option_iv_out_of_band,
-            **sources.ingest_quality,
-        },
+        "data_quality": problems,  # SPEC §8: what was excluded or repaired
+        "data_notes": notes,  # informational (replay/gold/quality.py)
         "outputs": dict(outputs),
         "outputs_digest": outputs_digest(outputs),
         "libraries": library_versions(OUTPUT_LIBRARIES),

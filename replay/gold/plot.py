@@ -8,6 +8,7 @@ Chicago. The PNG is for eyes, not for determinism checks (fonts and matplotlib v
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import matplotlib
@@ -17,10 +18,13 @@ matplotlib.use("Agg")
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import polars as pl
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from engines.config import PRICE_SCALE, EngineConfig
 from replay.errors import UserError
 from replay.gold.schema import GOLD
+from replay.gold.signals import signal_entries
 
 _FAMILY_COLOURS = {
     "ROUND": "#1f77b4",
@@ -45,15 +49,34 @@ def _family(kind: str) -> str:
     return "USER"
 
 
-def signal_starts(df: pl.DataFrame) -> pl.DataFrame:
-    """Rows where a level's signal becomes BREAK or REJECT (first snap of each latch)."""
-    d = df.sort(["level_id", "ts_ns"]).with_columns(
-        pl.col("signal").shift(1).over("level_id").alias("prev_signal")
+def _label_levels(ax: plt.Axes, df: pl.DataFrame, entries: pl.DataFrame) -> None:
+    """One label per level with an entry: its id and entry counts, inside the right edge just
+    above the level's last price, nudged apart so that labels of nearby levels never pile up."""
+    if entries.height == 0:
+        return
+    counts = entries.group_by("level_id").agg(
+        (pl.col("signal") == "BREAK").sum().alias("b"),
+        (pl.col("signal") == "REJECT").sum().alias("r"),
     )
-    return d.filter(
-        pl.col("signal").is_in(["BREAK", "REJECT"])
-        & (pl.col("prev_signal").is_null() | (pl.col("prev_signal") != pl.col("signal")))
-    ).sort("ts_ns")
+    last = df.sort("ts_ns").group_by("level_id").agg(pl.col("level").last())
+    rows = last.join(counts, on="level_id").sort(["level", "level_id"])
+    lo, hi = ax.get_ylim()
+    gap = (hi - lo) / 40  # at most ~40 labels fit the panel's height
+    y_prev = -math.inf
+    x_end = df["t"].max()
+    for r in rows.iter_rows(named=True):
+        y = max(r["level"], y_prev + gap)
+        y_prev = y
+        what = ", ".join(f"{n} {name}" for n, name in ((r["b"], "BREAK"), (r["r"], "REJECT")) if n)
+        ax.annotate(
+            f"{r['level_id']}: {what}",
+            xy=(x_end, y),
+            fontsize=6.5,
+            ha="right",
+            va="bottom",
+            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
+            zorder=6,
+        )
 
 
 def plot_gold(gold: Path, out: Path, cfg: EngineConfig | None = None) -> Path:
@@ -75,6 +98,15 @@ def plot_gold(gold: Path, out: Path, cfg: EngineConfig | None = None) -> Path:
         )
     if df.height == 0:
         raise UserError("has no rows to plot", path=str(gold), expected="a session with rows")
+    fig = timeline_figure(df, c)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
+
+
+def timeline_figure(df: pl.DataFrame, c: EngineConfig) -> Figure:
+    """The timeline of one session's Gold rows: price panel and smoothed-score panel."""
     df = df.with_columns(
         pl.from_epoch("ts_ns", time_unit="ns")
         .dt.replace_time_zone("UTC")
@@ -96,38 +128,27 @@ def plot_gold(gold: Path, out: Path, cfg: EngineConfig | None = None) -> Path:
         ax.scatter(
             g["t"].to_list(), g["level"].to_list(), s=3, color=_FAMILY_COLOURS[fam], label=label
         )
-    starts = signal_starts(df)
+    entries = signal_entries(df)
     for sig, marker, colour in (("BREAK", "v", "red"), ("REJECT", "^", "green")):
-        s = starts.filter(pl.col("signal") == sig)
-        if s.height:
+        e = entries.filter(pl.col("signal") == sig)
+        if e.height:  # hollow, beside the level: the level's own dots stay visible
             ax.scatter(
-                s["t"].to_list(),
-                s["level"].to_list(),
+                e["t"].to_list(),
+                e["level"].to_list(),
                 marker=marker,
-                s=70,
-                color=colour,
-                edgecolor="black",
+                s=36,
+                facecolors="none",
+                edgecolors=colour,
+                linewidths=1.2,
                 zorder=5,
-                label=sig,
+                label=f"{sig} entry ({e.height})",
             )
-            labels = (
-                s.group_by(["ts_ns", "level_px"], maintain_order=True)
-                .agg(pl.col("t").first(), pl.col("level").first(), pl.col("level_id").sort())
-                .sort("ts_ns")
-            )
-            for row in labels.iter_rows(named=True):
-                ax.annotate(
-                    "+".join(row["level_id"]),
-                    (row["t"], row["level"]),
-                    fontsize=7,
-                    xytext=(4, 6),
-                    textcoords="offset points",
-                )
+    _label_levels(ax, df, entries)
     ax.set_ylabel("ES index points")
     inst = df["instrument"][0]
     date = df["session_date"][0]
     ax.set_title(f"{inst} {date}: spot, active levels, BREAK/REJECT")
-    ax.legend(loc="upper right", fontsize=7, markerscale=1, ncol=2)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, markerscale=2)
     ax.grid(alpha=0.3)
     # one line per level and contiguous run of snaps (no line across the times it was inactive)
     runs = df.sort(["level_id", "ts_ns"]).with_columns(
@@ -136,18 +157,31 @@ def plot_gold(gold: Path, out: Path, cfg: EngineConfig | None = None) -> Path:
         .over("level_id")
         .alias("run")
     )
-    for _, g in runs.group_by(["level_id", "run"], maintain_order=True):
-        ax2.plot(g["t"].to_list(), g["break_score_smooth"].to_list(), lw=0.6, alpha=0.7)
-    for y, name in ((c.break_enter, "break_enter"), (c.reject_enter, "reject_enter")):
-        ax2.axhline(y, color="grey", ls="--", lw=0.8)
-        ax2.text(spot["t"][0], y + 1, name, fontsize=7, color="grey")
+    for (_, _, kind), g in runs.group_by(["level_id", "run", "level_kind"], maintain_order=True):
+        colour = _FAMILY_COLOURS[_family(str(kind))]
+        ax2.plot(g["t"].to_list(), g["break_score_smooth"].to_list(), lw=0.6, alpha=0.6, c=colour)
+    for y, name, ls in (
+        (c.break_enter, "break_enter", "--"),
+        (c.reject_enter, "reject_enter", ":"),
+    ):
+        ax2.axhline(y, color="grey", ls=ls, lw=0.9, label=f"{name} ({y:g})")
+    handles = [
+        Line2D([], [], color=_FAMILY_COLOURS[f], lw=1.2, label=f"{f} levels")
+        for f in _FAMILY_COLOURS
+        if f in seen
+    ]
+    ax2.legend(
+        handles=handles + ax2.get_legend_handles_labels()[0],
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        fontsize=7,
+        title="smoothed break score",
+        title_fontsize=7,
+    )
     ax2.set_ylim(0, 100)
     ax2.set_ylabel("break_score_smooth")
     ax2.grid(alpha=0.3)
     ax2.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz="America/Chicago"))
     ax2.set_xlabel("America/Chicago")
-    fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
+    fig.tight_layout(rect=(0, 0, 0.86, 1))
+    return fig

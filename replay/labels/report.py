@@ -26,7 +26,8 @@ from collections.abc import Sequence
 import numpy as np
 import polars as pl
 
-SIGNALS = ("BREAK", "REJECT")
+from replay.gold.signals import SIGNALS, signal_entries
+
 """The signals reported, in report order."""
 NEUTRAL = "NEUTRAL"
 EXCLUDED = ("CENSORED", "FAR")
@@ -67,31 +68,6 @@ entries but no decided NEUTRAL row (comma-separated labels), null when there is 
 
 
 # --------------------------------------------------------------------------------------- entries
-
-
-def signal_entries(gold: pl.DataFrame) -> pl.DataFrame:
-    """The entry rows of ``gold`` (every column kept, input order).
-
-    A self-join on (session_date, level_id, snap_index - 1): a level absent at the previous snap
-    (or at a gap in its snaps) makes an entry, and two sessions never chain.
-    """
-    prev = gold.select(
-        "session_date",
-        "level_id",
-        (pl.col("snap_index").cast(pl.Int64) + 1).alias("_snap"),
-        pl.col("signal").alias("_prev_signal"),
-    )
-    return (
-        gold.with_row_index("_row")
-        .with_columns(pl.col("snap_index").cast(pl.Int64).alias("_snap"))
-        .join(prev, on=["session_date", "level_id", "_snap"], how="left")
-        .filter(
-            pl.col("signal").is_in(SIGNALS)
-            & pl.col("_prev_signal").ne_missing(pl.col("signal")).fill_null(True)
-        )
-        .sort("_row")
-        .select(gold.columns)
-    )
 
 
 # ---------------------------------------------------------------------------------------- wilson

@@ -203,6 +203,36 @@ def _open_stream(path: Path, compressed: bool) -> tuple[IO[bytes], Any]:
     return raw, (_ZstdReader(raw, path) if compressed else raw)
 
 
+SOURCE_SUFFIXES = (".dbn", ".dbn.zst", ".zst", ".parquet")
+"""Names that claim a DBN or Parquet file: such a file that is not one is an error, not a skip."""
+
+
+def looks_like_source(path: Path) -> bool:
+    """Whether a regular file's content starts like DBN (plain or zstd) or Parquet: how a
+    directory's files are picked, and how a stray file given by name is told from a bad one."""
+    try:
+        head = _sniff(path)
+    except BadInputFile:
+        return False
+    if head[:4] == _PARQUET_MAGIC or head[:3] == b"DBN":
+        return True
+    if head[:4] != _ZSTD_MAGIC and not (
+        len(head) >= 4 and int.from_bytes(head[:4], "little") in _ZSTD_SKIPPABLE
+    ):
+        return False
+    raw, stream = _open_stream(path, True)
+    try:
+        return stream.read(3) == b"DBN"
+    except Exception:  # a zstd frame that is truncated or not DBN: not a source
+        return False
+    finally:
+        raw.close()
+
+
+def claims_source(path: Path) -> bool:
+    return path.name.lower().endswith(SOURCE_SUFFIXES)
+
+
 def open_source(path: Path) -> SourceFile:
     """Identify a source file by content (not extension) and validate its header."""
     head = _sniff(path)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from replay.errors import UserError
+from replay.errors import LevelReplayError, UserError
 from replay.lake.layout import bronze_root, list_dates, open_partition, partition_file
 from replay.lake.replayable import replayability
 from replay.lake.schemas import TABLES
@@ -26,26 +26,57 @@ def _span(path: Path) -> tuple[int | None, int | None]:
     return lo, hi
 
 
-def _fmt(ns: int | None) -> str:
-    if ns is None:
-        return "-"
-    return dt.datetime.fromtimestamp(ns // 1_000_000_000, tz=dt.UTC).strftime("%H:%M:%S")
+def _when(ns: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(ns // 1_000_000_000, tz=dt.UTC)
+
+
+def span_text(lo: int | None, hi: int | None) -> str:
+    """A UTC time span with its dates: ``2023-12-25 23:00:00 → 2023-12-26 22:00:00 UTC``, the
+    end's date left out when it is the start's (a Globex session crosses midnight UTC)."""
+    if lo is None or hi is None:
+        return "no timestamps"
+    a, b = _when(lo), _when(hi)
+    end = f"{b:%H:%M:%S}" if a.date() == b.date() else f"{b:%Y-%m-%d %H:%M:%S}"
+    return f"{a:%Y-%m-%d %H:%M:%S} → {end} UTC"
+
+
+def _primary(lake: Path, d: dt.date) -> str:
+    """The session's primary future as a replay would choose it (lazy import: ``run`` sits
+    downstream of ``lake``)."""
+    from replay.run.session import resolve_session
+
+    try:
+        return resolve_session(lake, d).primary_symbol
+    except LevelReplayError as exc:
+        return f"? ({exc})"
 
 
 def lake_info(lake: Path) -> list[str]:
+    """Replayable sessions first (with their primary future), then the other dates with the
+    reason; per table its rows and time span, from the Parquet footers."""
     if not bronze_root(lake).is_dir():
         raise UserError("no Bronze lake here", path=str(lake), expected="a lake written by ingest")
     dates = sorted({d for t in TABLES for d in list_dates(lake, t)})
-    lines = [f"{lake}: {len(dates)} session(s)"]
-    for d in dates:
-        parts = []
-        for t in TABLES:
-            p = partition_file(lake, t, d)
-            if p.is_file():
-                n = open_partition(p, t).metadata.num_rows
-                lo, hi = _span(p)
-                parts.append(f"{t} {n:,} ({_fmt(lo)}–{_fmt(hi)} UTC)")
-        r = replayability(lake, d)
-        verdict = "replayable" if r.replayable else f"not replayable: {r.reason}"
-        lines.append(f"  {d.isoformat()} ({verdict}): " + "; ".join(parts))
+    verdicts = {d: replayability(lake, d) for d in dates}
+    good = [d for d in dates if verdicts[d].replayable]
+    lines = [f"{lake}: {len(dates)} date(s), {len(good)} replayable"]
+    for d in good:
+        lines.append(f"  {d.isoformat()}  replayable, primary future {_primary(lake, d)}")
+        lines += _tables(lake, d)
+    others = [d for d in dates if not verdicts[d].replayable]
+    if others:
+        lines.append(f"not replayable ({len(others)}):")
+    for d in others:
+        lines.append(f"  {d.isoformat()}  {verdicts[d].reason}")
+        lines += _tables(lake, d)
     return lines
+
+
+def _tables(lake: Path, d: dt.date) -> list[str]:
+    out = []
+    for t in TABLES:
+        p = partition_file(lake, t, d)
+        if p.is_file():
+            n = open_partition(p, t).metadata.num_rows
+            out.append(f"      {t:<15} {n:>12,} rows  {span_text(*_span(p))}")
+    return out

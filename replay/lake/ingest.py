@@ -32,7 +32,9 @@ from replay.lake.dbn_source import (
     DEF_STRING_FIELDS,
     Chunk,
     SourceFile,
+    claims_source,
     iter_chunks,
+    looks_like_source,
     open_source,
 )
 from replay.lake.layout import (
@@ -91,6 +93,12 @@ class FileReport:
     dates: list[str] = field(default_factory=list)
     primary_future: str | None = None
     error: str | None = None  # why this file was refused (nothing of it committed)
+    skipped: str | None = None  # why a file found among the paths is not a source at all
+
+    @classmethod
+    def skip(cls, path: Path, why: str) -> FileReport:
+        """A file that is not DBN or Parquet (by content), listed and left alone."""
+        return cls(str(path), "", "none", "none", None, None, 0, skipped=why)
 
     @classmethod
     def refused(cls, path: Path, error: str) -> FileReport:
@@ -136,13 +144,21 @@ def ingest(
     holds shared."""
     if not paths:
         raise UserError("no input files given", expected="one or more .dbn, .dbn.zst or .parquet")
+    files, skipped = source_paths([Path(p) for p in paths])
+    if not files:
+        raise UserError(
+            f"no DBN or Parquet file among {len(paths)} path(s): "
+            + ", ".join(f"{r.path} ({r.skipped})" for r in skipped[:5])
+            + (" …" if len(skipped) > 5 else ""),
+            expected="DBN (.dbn, .dbn.zst) or Databento Parquet files, or directories holding them",
+        )
     sources: list[SourceFile] = []
-    refused: list[FileReport] = []
-    for p in paths:  # every header checked before any write; a bad one fails its file only
+    refused: list[FileReport] = list(skipped)
+    for p in files:  # every header checked before any write; a bad one fails its file only
         try:
-            sources.append(open_source(Path(p)))
+            sources.append(open_source(p))
         except LevelReplayError as exc:
-            refused.append(FileReport.refused(Path(p), str(exc)))
+            refused.append(FileReport.refused(p, str(exc)))
     sources.sort(key=lambda s: _SCHEMA_ORDER[s.schema])  # stable: given order within a schema
     reports = refused
     if sources:
@@ -155,12 +171,34 @@ def ingest(
     return reports
 
 
+def source_paths(paths: list[Path]) -> tuple[list[Path], list[FileReport]]:
+    """The files to ingest, and the files skipped (SPEC §4). A directory gives its DBN and
+    Parquet files, found by content, at any depth, in path order; its other files are skipped.
+    A file named on the command line is ingested when its content or its name says DBN/Parquet
+    (a ``.dbn`` that is not DBN is an error, not a skip); otherwise (``episodes.json`` from
+    ``s/*``) it is skipped. A missing path goes on, to fail with its own message."""
+    files: list[Path] = []
+    skipped: list[FileReport] = []
+    for p in paths:
+        if p.is_dir():
+            for f in sorted(q for q in p.rglob("*") if q.is_file()):
+                if looks_like_source(f):
+                    files.append(f)
+                else:
+                    skipped.append(FileReport.skip(f, "not DBN or Parquet"))
+        elif p.is_file() and not claims_source(p) and not looks_like_source(p):
+            skipped.append(FileReport.skip(p, "not DBN or Parquet"))
+        else:
+            files.append(p)
+    return files, skipped
+
+
 class IngestFailed(UserError):
     """Some files of an ingest call failed; the others were committed (each file is a unit)."""
 
     def __init__(self, reports: list[FileReport]):
         failed = [r for r in reports if r.error is not None]
-        done = [Path(r.path).name for r in reports if r.error is None and not r.duplicate]
+        done = [r.path for r in reports if r.error is None and not r.duplicate and not r.skipped]
         first = failed[0].error
         super().__init__(
             f"{len(failed)} of {len(reports)} file(s) failed ({first}"

@@ -18,7 +18,11 @@ def _fmt_ns(ns: int) -> str:
 
 
 def format_report(r: FileReport) -> str:
-    name = Path(r.path).name
+    """One file's line, led by its path as the command line reached it (the argument, joined
+    with the path inside a directory argument): files of one name in two folders stay apart."""
+    name = r.path
+    if r.skipped is not None:
+        return f"{name}: skipped ({r.skipped})"
     if r.error is not None:
         return f"{name}: FAILED, nothing committed: {r.error}"
     if r.duplicate:
@@ -46,12 +50,13 @@ def format_report(r: FileReport) -> str:
 def print_reports(reports: list[FileReport], lake: Path) -> None:
     for r in reports:
         typer.echo(format_report(r))
-    fresh = [r for r in reports if not r.duplicate and r.error is None]
+    fresh = [r for r in reports if not r.duplicate and r.error is None and r.skipped is None]
     totals = {t: sum(r.rows[t] for r in fresh) for t in _TABLES}
     typer.echo(
         f"ingest → {lake / 'bronze'}: {len(fresh)} file(s) ingested, "
         f"{sum(r.duplicate for r in reports)} already present, "
-        f"{sum(r.error is not None for r in reports)} failed; "
+        f"{sum(r.error is not None for r in reports)} failed, "
+        f"{sum(r.skipped is not None for r in reports)} skipped (not DBN or Parquet); "
         + ", ".join(f"{t} {totals[t]}" for t in _TABLES)
         + f"; excluded {sum(r.excluded for r in fresh)}"
         + f"; re-sorted {sum(r.out_of_order_resorted for r in fresh)}"

@@ -64,6 +64,11 @@ def test_api_replays_in_memory_or_to_disk_with_any_config_form(tmp_path: Path) -
     obj = api.replay_session(lake, "2025-11-14", EngineConfig(break_enter=70.0))
     assert mem.height > 0 and mem.equals(disk) and mem.equals(obj)
     assert mem.equals(api.read_gold(tmp_path / "out", date="2025-11-14"))
+    assert mem.equals(api.read_gold(tmp_path / "out"))  # every session of the run: the one
+    as_str = api.replay_session(lake, "2025-11-14", str(tmp_path / "c.toml"))  # a path string
+    assert as_str.equals(mem)
+    with pytest.raises(UserError, match="no Gold session 2025-11-17"):
+        api.read_gold(tmp_path / "out", date="2025-11-17")
     payloads = list(api.payloads_from_gold(mem.to_dicts()))
     assert len(payloads) == mem["snap_index"].n_unique()
 

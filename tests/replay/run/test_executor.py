@@ -54,6 +54,18 @@ def test_serial_and_a_process_pool_give_the_same_runs(lake: Path, tmp_path: Path
         assert [x["date"] for x in s["sessions"]] == [d.isoformat() for d in DATES]
         assert s["ok"] == 3 and s["failed"] == 0
     assert "3 of 3 sessions ok, 0 resumed, 0 failed; 4 dates skipped" in pool.output
+    # read_gold over all, several or a range of sessions (session order, then Gold order)
+    from replay.api import read_gold
+
+    every = read_gold(tmp_path / "s")
+    rows = [json.loads(manifest_file(tmp_path / "s", d).read_text())["deterministic"]["rows"]
+            for d in DATES]  # fmt: skip
+    assert every.height == sum(rows)
+    assert every["session_date"].unique(maintain_order=True).to_list() == DATES
+    two = read_gold(tmp_path / "s", ["2025-11-18", "2025-11-14"])
+    assert two["session_date"].unique(maintain_order=True).to_list() == [DATES[0], DATES[2]]
+    span = read_gold(tmp_path / "s", "2025-11-15", "2025-11-17")
+    assert span.height == rows[1]
     # 11-14..11-20: Sat 15, Sun 16 and Wed 19, Thu 20 (not in the lake) are listed, with reasons
     assert [(x["date"], x["reason"]) for x in _summary(tmp_path / "s")["skipped_dates"]] == [
         ("2025-11-15", "no data (Saturday: no trade date)"),
@@ -235,11 +247,15 @@ def test_info_says_which_dates_replay_and_why_not(lake: Path, tmp_path: Path) ->
     pq.write_table(t.set_column(t.schema.get_field_index("ask_px_00"), "ask_px_00", undef), p)
     res = runner.invoke(app, ["info", "--lake", str(odd)])
     assert res.exit_code == 0, res.output
-    assert "2025-11-14 (replayable)" in res.output
-    assert "2025-11-17 (not replayable: futures trades but no MBP-10 depth)" in res.output
-    assert (
-        "2025-11-18 (not replayable: its MBP-10 depth never shows a two-sided book)" in res.output
-    )
+    # replayable sessions first, with their primary future; then the others with the reason
+    lines = res.output.splitlines()
+    assert lines[0].endswith(": 3 date(s), 1 replayable")
+    assert lines[1] == "  2025-11-14  replayable, primary future ESZ5"
+    i = lines.index("not replayable (2):")
+    assert lines[i + 1] == "  2025-11-17  futures trades but no MBP-10 depth"
+    assert "  2025-11-18  its MBP-10 depth never shows a two-sided book" in lines[i + 2 :]
+    # spans carry their dates: the 3-minute sessions open at 08:30 CT = 14:30 UTC
+    assert "2025-11-14 14:30:00 → 14:32:59 UTC" in res.output
     out = tmp_path / "out"
     res = _replay(odd, out)
     assert res.exit_code == 0, res.output
