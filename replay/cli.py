@@ -11,6 +11,7 @@ import contextlib
 import datetime as dt
 import functools
 import math
+import os
 import signal
 import sys
 from collections.abc import Callable
@@ -94,6 +95,10 @@ def _explained(command: Callable[..., None], *args: Any, **kwargs: Any) -> None:
     except LevelReplayError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(exc.exit_code) from None
+    except BrokenPipeError:  # `levelreplay info | head`: the reader left; say nothing more
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(141) from None  # 128 + SIGPIPE, as a shell pipeline reports it
     except OSError as exc:  # the environment: a path of the wrong kind, a full disk, EROFS
         where = f"{exc.filename}: " if exc.filename else ""
         typer.echo(

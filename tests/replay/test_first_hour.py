@@ -124,3 +124,40 @@ def test_help_shows_the_config_tables() -> None:
         assert "[engine]" in out or "[labels]" in out, (cmd, out)
     out = runner.invoke(app, ["demo", "--help"], terminal_width=200).output
     assert "replay stages follow" not in out and "verify" in out
+
+
+def test_the_readme_command_table_matches_help() -> None:
+    """Every command of the README's table exists, and every option its row shows is in that
+    command's --help (and every command of --help has a row)."""
+    import re
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    rows = [line for line in readme.splitlines() if line.startswith("| `levelreplay ")]
+    listed = set()
+    for row in rows:
+        usage = row.split("`")[1]  # e.g. levelreplay replay --lake DIR ...
+        words = usage.split()[1:]
+        cmd = [w for w in words[:2] if re.fullmatch(r"[a-z]+", w)]
+        if cmd[:1] != ["config"]:
+            cmd = cmd[:1]
+        listed.add(" ".join(cmd))
+        res = runner.invoke(app, [*cmd, "--help"], terminal_width=300)
+        assert res.exit_code == 0, (cmd, res.output)
+        for opt in re.findall(r"--[a-z][a-z-]*", usage):
+            assert opt in res.output, f"README row of {' '.join(cmd)}: {opt} not in --help"
+    top = runner.invoke(app, ["--help"], terminal_width=300).output
+    commands = set(re.findall(r"│ ([a-z]+) ", top)) - {"config"} | {"config show"}
+    assert commands <= listed, commands - listed
+
+
+def test_every_option_says_what_it_means() -> None:
+    import click
+    import typer
+
+    def options(c: click.Command, name: str = "") -> list[tuple[str, click.Parameter]]:
+        if isinstance(c, click.Group):
+            return [o for n, sub in c.commands.items() for o in options(sub, f"{name}{n} ")]
+        return [(name, p) for p in c.params if isinstance(p, click.Option)]
+
+    bare = [(n, p.opts) for n, p in options(typer.main.get_command(app)) if not p.help]
+    assert bare == []
