@@ -20,6 +20,7 @@ from typing import Any
 
 import polars as pl
 
+from replay.common.dates import iso_date
 from replay.errors import UserError
 from replay.gold.layout import PART
 from replay.gold.payload import PriceConverter, encode_payload, payloads_from_gold
@@ -46,7 +47,7 @@ __all__ = [
 
 
 def _date(d: str | dt.date) -> dt.date:
-    return d if isinstance(d, dt.date) else dt.date.fromisoformat(d)
+    return d if isinstance(d, dt.date) else iso_date(d)
 
 
 def replay_session(

@@ -76,6 +76,14 @@ WorkersOption = Annotated[
 SchedulerOption = Annotated[
     str | None, typer.Option("--scheduler", help="a Dask distributed scheduler, tcp://host:port")
 ]
+ConnectTimeoutOption = Annotated[
+    float,
+    typer.Option(
+        "--connect-timeout",
+        help="seconds to wait for the Dask scheduler to answer, and for a cluster with no "
+        "worker or no scheduler before its pending sessions fail",
+    ),
+]
 LakeOption = Annotated[Path, typer.Option("--lake", help="lake root written by ingest")]
 NoWaitOption = Annotated[
     bool,
@@ -232,17 +240,29 @@ def _is_hh_mm(text: str) -> bool:
     return len(text) == 5 and text[2] == ":"
 
 
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError as exc:
-        raise UserError(f"bad date {text!r} ({exc})", expected="YYYY-MM-DD") from None
+def _date(text: str, option: str = "--date") -> dt.date:
+    from replay.common.dates import iso_date
+
+    return iso_date(text, option)
 
 
 def _dates(date: str, end_date: str | None) -> list[dt.date]:
     from replay.run.executor import date_range
 
-    return date_range(_date(date), None if end_date is None else _date(end_date))
+    return date_range(_date(date), None if end_date is None else _date(end_date, "--end-date"))
+
+
+def _check_executor(workers: int, scheduler: str | None, connect_timeout: float) -> None:
+    """The executor options, checked before any work: a bad one is exit 2 naming it."""
+    from replay.run.dask_executor import check_connect_timeout, scheduler_address
+
+    if workers < 1:
+        raise UserError(f"--workers {workers}", expected="at least 1")
+    if scheduler is not None:
+        scheduler_address(scheduler)
+    if not math.isfinite(connect_timeout):
+        raise UserError(f"--connect-timeout {connect_timeout}", expected="seconds in (0, 600]")
+    check_connect_timeout(connect_timeout)
 
 
 def _close_range(
@@ -292,6 +312,7 @@ def replay(
     ] = True,
     workers: WorkersOption = 1,
     scheduler: SchedulerOption = None,
+    connect_timeout: ConnectTimeoutOption = 10.0,
     resume: Annotated[
         bool,
         typer.Option(
@@ -325,8 +346,7 @@ def replay(
         force=force,
         wait=not no_wait,
     )
-    if workers < 1:
-        raise UserError(f"--workers {workers}", expected="at least 1")
+    _check_executor(workers, scheduler, connect_timeout)
     if end_date is None and not resume and scheduler is None:  # one session: exit 2 on bad input
         with snap_progress(f"replay {job.date.isoformat()}") as on_snap:
             res = replay_session(job, on_snap)
@@ -337,7 +357,7 @@ def replay(
             f"digest {res.digest[:16]}"
         )
         return
-    jobs, skipped = range_jobs(job, None if end_date is None else _date(end_date))
+    jobs, skipped = range_jobs(job, None if end_date is None else _date(end_date, "--end-date"))
     if not jobs:
         have = lake_dates(lake)
         raise UserError(
@@ -353,12 +373,15 @@ def replay(
             workers=workers,
             scheduler=scheduler,
             resume=resume,
+            connect_timeout=connect_timeout,
             progress=lambda j: bar.session(f"replay {j.date.isoformat()}"),
         ):
             bar.finished()
             reports.append(rep)
             if rep.status == FAILED:
                 typer.echo(f"FAILED {rep.date.isoformat()}: {rep.reason}", err=True)
+            elif rep.note:
+                typer.echo(f"{rep.date.isoformat()}: {rep.note}", err=True)
     _close_range("replay", summary_lines(reports), gold_root(out), reports, len(skipped))
 
 
@@ -394,6 +417,7 @@ def regress(
     config: ConfigOption = None,
     workers: WorkersOption = 1,
     scheduler: SchedulerOption = None,
+    connect_timeout: ConnectTimeoutOption = 10.0,
     report: Annotated[
         Path,
         typer.Option(
@@ -412,8 +436,7 @@ def regress(
     from replay.run.regress import regress as run_regress
     from replay.run.regress_report import summary_line, to_markdown, write_reports
 
-    if workers < 1:
-        raise UserError(f"--workers {workers}", expected="at least 1")
+    _check_executor(workers, scheduler, connect_timeout)
     res = run_regress(
         lake,
         golden,
@@ -424,6 +447,7 @@ def regress(
         strict=strict,
         workers=workers,
         scheduler=scheduler,
+        connect_timeout=connect_timeout,
     )
     md, js = write_reports(res)
     if sys.stdout.isatty():
@@ -461,6 +485,7 @@ def label(
     no_wait: NoWaitOption = False,
     workers: WorkersOption = 1,
     scheduler: SchedulerOption = None,
+    connect_timeout: ConnectTimeoutOption = 10.0,
 ) -> None:
     """Outcome labels (SPEC §10.1) of each session of a Gold run, written beside it as
     GOLD/gold/level_outcomes/. Current labels are kept; stale ones (their Gold changed) are
@@ -469,8 +494,7 @@ def label(
     from replay.labels.job import LabelJob, label_jobs, label_summary_lines, run_label_job
     from replay.run.executor import FAILED, OK, execute
 
-    if workers < 1:
-        raise UserError(f"--workers {workers}", expected="at least 1")
+    _check_executor(workers, scheduler, connect_timeout)
     job = LabelJob(
         lake,
         _date(date),
@@ -480,7 +504,7 @@ def label(
         force=force,
         wait=not no_wait,
     )
-    jobs, skipped = label_jobs(job, None if end_date is None else _date(end_date))
+    jobs, skipped = label_jobs(job, None if end_date is None else _date(end_date, "--end-date"))
     if not jobs:
         raise UserError(
             f"no Gold session from {date} to {end_date}",
@@ -488,7 +512,8 @@ def label(
             expected="the output root of a replay of that range",
         )
     reports = list(skipped)
-    for rep in execute(jobs, workers=workers, scheduler=scheduler, runner=run_label_job):
+    where = {"workers": workers, "scheduler": scheduler, "connect_timeout": connect_timeout}
+    for rep in execute(jobs, runner=run_label_job, **where):
         reports.append(rep)
         if rep.status == FAILED:
             typer.echo(f"FAILED {rep.date.isoformat()}: {rep.reason}", err=True)
@@ -518,7 +543,7 @@ def report(
     from replay.labels.report_files import write_report
 
     first = None if date is None else _date(date)
-    last = None if end_date is None else _date(end_date)
+    last = None if end_date is None else _date(end_date, "--end-date")
     res = write_report(out, md, first, last)
     t = res.table
     for row in t.filter(pl.col("horizon_s") == t["horizon_s"].max()).iter_rows(named=True):

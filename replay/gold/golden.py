@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from replay.common.atomic import write_bytes_atomic
+from replay.common.dates import is_iso_date
 from replay.errors import UserError
 
 FORMAT = "levelreplay-golden/1"
@@ -89,7 +90,8 @@ def golden_from_manifests(
 
 
 def read_golden(path: Path) -> Golden:
-    """Parse a golden file; a bad one is a user error naming the field."""
+    """Parse a golden file; a bad one is a user error naming the field and what belongs there
+    (every field is type-checked: the file is hand-reviewed in git, so hand-edited too)."""
 
     def bad(what: str) -> UserError:
         return UserError(
@@ -106,41 +108,103 @@ def read_golden(path: Path) -> Golden:
             path=str(path),
             expected="an existing file, or --update to write one from the lake's sessions",
         ) from None
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise bad(f"{type(exc).__name__}: {exc}") from None
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise bad(f"{type(exc).__name__}: {str(exc)[:200]}") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise bad(f"format {doc.get('format') if isinstance(doc, dict) else None!r}")
-    made_with = doc.get("made_with")
-    if not isinstance(made_with, dict):
-        raise bad("field 'made_with' missing or not an object")
-    sessions = []
-    for i, s in enumerate(doc.get("sessions") or []):
-        try:
-            sessions.append(
-                GoldenSession(
-                    date=str(s["date"]),
-                    outputs_digest=str(s["outputs_digest"]),
-                    digest=str(s["digest"]),
-                    rows=int(s["rows"]),
-                    inputs=tuple(s["inputs"]),
-                    labels=_labels(s.get("labels")),
-                )
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise bad(f"session {i}: field {exc} missing or mistyped") from None
-    if not sessions:
-        raise bad("no sessions listed")
+        got = doc.get("format") if isinstance(doc, dict) else f"a JSON {type(doc).__name__}"
+        raise bad(f"format {got!r}")
+    try:
+        made_with = _made_with(doc.get("made_with"))
+        sessions = _sessions(doc.get("sessions"))
+    except _Bad as exc:
+        raise bad(str(exc)) from None
     return Golden(made_with, tuple(sorted(sessions, key=lambda s: s.date)))
 
 
-def _labels(mark: Any) -> dict[str, str] | None:
+class _Bad(Exception):
+    """A field of the golden file is missing or of the wrong type (the message names it)."""
+
+
+def _kind(v: Any) -> str:
+    return "missing" if v is None else f"a JSON {_JSON_NAMES.get(type(v), type(v).__name__)}"
+
+
+_JSON_NAMES = {dict: "object", list: "array", str: "string", int: "number", float: "number",
+               bool: "boolean"}  # fmt: skip
+
+
+def _field(doc: dict[str, Any], name: str, kind: type, where: str, expected: str) -> Any:
+    v = doc.get(name)
+    if not isinstance(v, kind) or (isinstance(v, bool) and kind is not bool):
+        raise _Bad(f"field '{where}{name}' is {_kind(v)}, expected {expected}")
+    return v
+
+
+def _made_with(doc: Any) -> dict[str, Any]:
+    if not isinstance(doc, dict):
+        raise _Bad(f"field 'made_with' is {_kind(doc)}, expected an object")
+    for name, kind, expected in (
+        ("tool_version", str, "a string"),
+        ("code_digest", str, "a sha256 hex string"),
+        ("config", dict, "the resolved config as an object"),
+        ("config_sha256", str, "a sha256 hex string"),
+        ("libraries", dict, "an object of library -> version"),
+    ):
+        if name in doc:
+            _field(doc, name, kind, "made_with.", expected)
+    libs = doc.get("libraries", {})
+    for lib, version in libs.items():
+        if not isinstance(version, str):
+            raise _Bad(f"field 'made_with.libraries.{lib}' is {_kind(version)}, expected a string")
+    return doc
+
+
+def _sessions(doc: Any) -> list[GoldenSession]:
+    if not isinstance(doc, list):
+        raise _Bad(f"field 'sessions' is {_kind(doc)}, expected an array of sessions")
+    if not doc:
+        raise _Bad("no sessions listed")
+    out: list[GoldenSession] = []
+    seen: set[str] = set()
+    for i, s in enumerate(doc):
+        where = f"sessions[{i}]."
+        if not isinstance(s, dict):
+            raise _Bad(f"field 'sessions[{i}]' is {_kind(s)}, expected an object")
+        date = _field(s, "date", str, where, "a date YYYY-MM-DD")
+        if not is_iso_date(date):
+            raise _Bad(f"field '{where}date' is {date!r}, expected a date YYYY-MM-DD")
+        if date in seen:
+            raise _Bad(f"field '{where}date': session {date} is listed twice")
+        seen.add(date)
+        inputs = _field(s, "inputs", list, where, "an array of input partitions")
+        for j, p in enumerate(inputs):
+            if not isinstance(p, dict):
+                raise _Bad(f"field '{where}inputs[{j}]' is {_kind(p)}, expected an object")
+        rows = _field(s, "rows", int, where, "a row count")
+        if rows < 0:
+            raise _Bad(f"field '{where}rows' is {rows}, expected a row count >= 0")
+        out.append(
+            GoldenSession(
+                date=date,
+                outputs_digest=_field(s, "outputs_digest", str, where, "a sha256 hex string"),
+                digest=_field(s, "digest", str, where, "a sha256 hex string"),
+                rows=rows,
+                inputs=tuple(inputs),
+                labels=_labels(s.get("labels"), where),
+            )
+        )
+    return out
+
+
+def _labels(mark: Any, where: str) -> dict[str, str] | None:
     """A session's recorded labels, checked (a file without them is an older golden file)."""
     if mark is None:
         return None
-    keys = ("outputs_digest", "gold", "labels_sha256")
-    if not isinstance(mark, dict) or not all(isinstance(mark.get(k), str) for k in keys):
-        raise TypeError("'labels'")
-    return {k: mark[k] for k in keys}
+    if not isinstance(mark, dict):
+        raise _Bad(f"field '{where}labels' is {_kind(mark)}, expected an object")
+    for k in ("outputs_digest", "gold", "labels_sha256"):
+        _field(mark, k, str, f"{where}labels.", "a sha256 hex string")
+    return {k: mark[k] for k in ("outputs_digest", "gold", "labels_sha256")}
 
 
 def write_golden(path: Path, golden: Golden) -> None:

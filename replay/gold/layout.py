@@ -59,7 +59,7 @@ def stale_temps(out: Path, date: dt.date) -> list[Path]:
     stage = staging_dir(out)
     if not stage.is_dir():
         return []
-    names = (f".{d}.{PART}.tmp-", f".{TABLE}.{d}.json.tmp-")
+    names = (f".{d}.{PART}.tmp-", f".{TABLE}.{d}.json.tmp-", f".level_outcomes.{d}.json.tmp-")
     return sorted(p for p in stage.iterdir() if p.name.startswith(names))
 
 

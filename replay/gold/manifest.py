@@ -105,6 +105,51 @@ def read_manifest(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+_SHAPE: tuple[tuple[str, type, str], ...] = (
+    ("digest", str, "a sha256 hex string"),
+    ("outputs_digest", str, "a sha256 hex string"),
+    ("outputs", dict, "an object of output path -> sha256"),
+    ("session_date", str, "YYYY-MM-DD"),
+    ("rows", int, "an integer"),
+    ("snaps", int, "an integer"),
+    ("events", dict, "an object of stream -> count"),
+    ("inputs", list, "a list of input partitions"),
+    ("code_digest", str, "a sha256 hex string"),
+    ("config_sha256", str, "a sha256 hex string"),
+    ("libraries", dict, "an object of library -> version"),
+)
+"""The fields of a ``deterministic`` part every reader of a pair relies on, and their types."""
+
+
+def _kind(value: Any) -> str:
+    return "missing" if value is None else f"a {type(value).__name__}"
+
+
+def manifest_problem(doc: Any) -> str | None:
+    """Why ``doc`` is not a whole manifest as ``session_manifest`` writes it, or None: the
+    fields readers rely on with their types, and ``digest`` and ``outputs_digest`` equal to what
+    the content hashes to (a hand-edited manifest is not the record of a run)."""
+    det = doc.get("deterministic") if isinstance(doc, dict) else doc
+    if not isinstance(det, dict):
+        return f"field 'deterministic' is {_kind(det)} where an object belongs"
+    for name, kind, expected in _SHAPE:
+        v = det.get(name)
+        if not isinstance(v, kind) or isinstance(v, bool):
+            return f"field 'deterministic.{name}' is {_kind(v)} where {expected} belongs"
+    for name, kind in (("outputs", str), ("events", int)):
+        for k, v in det[name].items():
+            if not isinstance(v, kind) or isinstance(v, bool):
+                what = "a sha256 hex string" if kind is str else "an integer"
+                return f"field 'deterministic.{name}.{k}' is {_kind(v)} where {what} belongs"
+    if not all(isinstance(p, dict) for p in det["inputs"]):
+        return "field 'deterministic.inputs' holds something other than input partitions (objects)"
+    if outputs_digest(det["outputs"]) != det["outputs_digest"]:
+        return "field 'deterministic.outputs_digest' does not match its outputs (edited?)"
+    if build_manifest(det, {})["deterministic"]["digest"] != det["digest"]:
+        return "field 'deterministic.digest' does not match the part it hashes (edited?)"
+    return None
+
+
 def session_manifest(
     *,
     cfg: EngineConfig,

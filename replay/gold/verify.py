@@ -25,9 +25,11 @@ import numpy as np
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from replay.common.dates import iso_date
 from replay.common.hashing import sha256_file
 from replay.errors import UserError
 from replay.gold.layout import PART, TABLE, manifest_file, manifests_dir, output_key, table_dir
+from replay.gold.manifest import manifest_problem
 
 DRIFT = "drift"
 PROVENANCE = "provenance"
@@ -98,7 +100,7 @@ def load_run(path: Path) -> dict[str, SessionOutput]:
 def read_session(out: Path, date: str) -> SessionOutput:
     """One session's (Gold, manifest) pair; ``NotAGoldRun`` unless the manifest records the
     Gold file's sha256 (every reader of a pair checks it here)."""
-    mpath = manifest_file(out, dt.date.fromisoformat(date))
+    mpath = manifest_file(out, iso_date(date, "session", str(manifests_dir(out))))
     gold = out / "gold" / TABLE / f"date={date}" / PART
     if not mpath.exists() and gold.exists():
         raise NotAGoldRun(
@@ -108,13 +110,20 @@ def read_session(out: Path, date: str) -> SessionOutput:
         )
     try:
         manifest = json.loads(mpath.read_text(encoding="utf-8"))
-        outputs = manifest["deterministic"]["outputs"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         raise NotAGoldRun(
             f"unreadable manifest ({type(exc).__name__})",
             path=str(mpath),
             expected="a manifest written by levelreplay replay",
         ) from None
+    problem = manifest_problem(manifest)
+    if problem is not None:
+        raise NotAGoldRun(
+            f"not a whole manifest: {problem}",
+            path=str(mpath),
+            expected="the manifest levelreplay replay wrote, unedited (rerun the session)",
+        )
+    outputs = manifest["deterministic"]["outputs"]
     key = output_key(out, gold)
     if not gold.is_file() or outputs.get(key) != sha256_file(gold):
         raise NotAGoldRun(

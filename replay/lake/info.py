@@ -9,7 +9,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from replay.errors import LevelReplayError, UserError
-from replay.lake.layout import bronze_root, list_dates, open_partition, partition_file
+from replay.lake.layout import bronze_root, list_dates, open_partition, partition_entry
 from replay.lake.replayable import replayability
 from replay.lake.schemas import TABLES
 
@@ -75,8 +75,8 @@ def lake_info(lake: Path) -> list[str]:
 def _tables(lake: Path, d: dt.date) -> list[str]:
     out = []
     for t in TABLES:
-        p = partition_file(lake, t, d)
-        if p.is_file():
+        p = partition_entry(lake, t, d)
+        if p is not None:
             n = open_partition(p, t).metadata.num_rows
             out.append(f"      {t:<15} {n:>12,} rows  {span_text(*_span(p))}")
     return out

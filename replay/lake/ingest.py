@@ -41,6 +41,8 @@ from replay.lake.layout import (
     date_lock,
     ingest_lock,
     ingest_log_path,
+    open_partition,
+    partition_entry,
     partition_file,
     read_ingest_log,
     staging_dir,
@@ -295,6 +297,8 @@ def _ingest_one(
                 on_progress(str(src.path), n)
         for (table, day), rs in sorted(runsets.items()):
             final = partition_file(lake, table, day_number_to_date(day))
+            if partition_entry(lake, table, day_number_to_date(day)) is not None:
+                open_partition(final, table)  # damaged or not Parquet: this file fails, named
             counts = tallies.get((table, day), {}) | {"out_of_order_resorted": rs.out_of_order}
             rs.entries = merged_entries(final, key, counts)
             rs.close()

@@ -20,6 +20,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from replay.common.dates import iso_date
 from replay.errors import UserError
 from replay.lake.schemas import INGEST_LOG, SCHEMAS, TABLES
 
@@ -107,15 +108,57 @@ def date_lock(lake: Path, date: dt.date) -> Path:
 
 
 def list_dates(lake: Path, table: str) -> list[dt.date]:
-    """Dates with a committed partition of ``table``, ascending."""
+    """Dates with a partition entry of ``table``, ascending: every ``date=`` entry but an empty
+    directory (what a write that failed before its rename leaves), damaged ones included, so
+    that reading one (``partition_entry``) fails that session by name instead of a replay
+    quietly taking the date as absent (a previous session's PDH/PDL/PDC from an older day)."""
     root = bronze_root(lake) / table
     if not root.is_dir():
         return []
     out = []
     for d in sorted(root.iterdir()):
-        if d.name.startswith("date=") and (d / PART_NAME).is_file():
-            out.append(dt.date.fromisoformat(d.name[5:]))
+        if d.name.startswith("date=") and not (d.is_dir() and not any(d.iterdir())):
+            out.append(iso_date(d.name[5:], "partition directory", str(d)))
     return out
+
+
+class DamagedPartition(UserError):
+    """A ``date=`` entry of the lake is not what ingest writes (SPEC §8)."""
+
+
+PARTITION_FILES = (PART_NAME, f"_{Path(PART_NAME).stem}.sha256.json")
+"""Everything ingest writes into a partition directory: the Parquet file and its digest record
+(``partition_digest.sidecar``)."""
+
+
+def partition_entry(lake: Path, table: str, date: dt.date) -> Path | None:
+    """The committed partition file of (``table``, ``date``); None when the lake has none (no
+    entry, or an empty directory). An entry ingest did not write — a file where the directory
+    belongs, a directory holding other files or no Parquet file, a part that is not a regular
+    file — is refused by name: a reader must not read an extra part, nor take a damaged date
+    for a missing one."""
+    d = partition_dir(lake, table, date)
+    expected = (
+        f"a directory holding only {' and '.join(PARTITION_FILES)}, as ingest writes "
+        f"{table} partitions: re-ingest the date's source files, or restore the directory"
+    )
+    if not d.exists() and not d.is_symlink():
+        return None
+    if not d.is_dir():
+        raise DamagedPartition("is not a directory", path=str(d), expected=expected)
+    names = sorted(p.name for p in d.iterdir())
+    extra = [n for n in names if n not in PARTITION_FILES]
+    if extra:
+        listed = ", ".join(extra[:3]) + (f" and {len(extra) - 3} more" if len(extra) > 3 else "")
+        what = f"holds files ingest did not write: {listed}"
+        raise DamagedPartition(what, path=str(d), expected=expected)
+    if not names:
+        return None
+    f = d / PART_NAME
+    if not f.is_file():
+        what = "has no " + PART_NAME if PART_NAME not in names else PART_NAME + " is not a file"
+        raise DamagedPartition(what, path=str(d), expected=expected)
+    return f
 
 
 def open_partition(path: Path, table: str) -> pq.ParquetFile:

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from engines.events import UNDEF_PRICE
-from replay.lake.layout import partition_file
+from replay.lake.layout import DamagedPartition, partition_dir, partition_entry
 from replay.lake.schemas import TABLES
 
 _BATCH = 1 << 16
@@ -52,13 +52,21 @@ def _two_sided(path: Path) -> bool:
     return False
 
 
+def _entry(lake: Path, table: str, date: dt.date) -> Path | None:
+    """The partition file; a damaged entry counts as held (its replay fails, naming it)."""
+    try:
+        return partition_entry(lake, table, date)
+    except DamagedPartition:
+        return partition_dir(lake, table, date)
+
+
 def replayability(lake: Path, date: dt.date) -> Replayability:
-    depth = partition_file(lake, "futures_mbp10", date)
-    if depth.is_file():
-        if _two_sided(depth):
+    depth = _entry(lake, "futures_mbp10", date)
+    if depth is not None:
+        if not depth.is_file() or _two_sided(depth):
             return Replayability(date, None)
         return Replayability(date, "its MBP-10 depth never shows a two-sided book")
-    held = [t for t in TABLES if partition_file(lake, t, date).is_file()]
+    held = [t for t in TABLES if _entry(lake, t, date) is not None]
     if "futures_trades" in held:
         return Replayability(date, "futures trades but no MBP-10 depth")
     if held:

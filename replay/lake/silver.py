@@ -32,7 +32,7 @@ from numba import njit
 from engines.events import LV_ASK_PX, LV_BID_PX, N_LEVELS, UNDEF_PRICE, DepthBatch
 from replay.common.atomic import commit, temp_path_for
 from replay.common.hashing import sha256_file
-from replay.lake.layout import partition_file
+from replay.lake.layout import partition_entry
 from replay.lake.level_block import PRICE_PLANES, SIZE_PLANES, level_columns
 from replay.lake.partition_digest import partition_sha256
 from replay.lake.partition_digest import record as record_digest
@@ -225,8 +225,8 @@ def build_silver(lake: Path, date: dt.date, rows: int = _ENCODE_ROWS) -> Path | 
 
     A fixed read batch makes the bytes a function of the Bronze bytes alone.
     """
-    bronze = partition_file(lake, "futures_mbp10", date)
-    if not bronze.is_file():
+    bronze = partition_entry(lake, "futures_mbp10", date)
+    if bronze is None:
         return None
     sha = partition_sha256(bronze)
     final = silver_file(lake, date)

@@ -11,12 +11,12 @@ Every write of a job is atomic and idempotent, so a job that runs twice is harml
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
-import hashlib
 import json
 import multiprocessing
-import secrets
+import os
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -24,12 +24,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from replay.common.atomic import write_bytes_atomic
+from replay.common.locks import LockBusy, file_lock
 from replay.errors import LevelReplayError, UserError
-from replay.gold.manifest import OUTPUT_LIBRARIES, code_digest, library_versions
+from replay.gold.layout import session_lock, stale_temps
 from replay.gold.verify import read_session
+from replay.labels.layout import outcomes_manifest
 from replay.lake.replayable import replayability
+from replay.run.dask_executor import DEFAULT_CONNECT_TIMEOUT, run_dask
 from replay.run.replay_job import ReplayJob, replay_session
-from replay.run.session import session_inputs
+from replay.run.resume import committed_verdict
 
 Progress = Callable[[int, int], None]
 Runner = Callable[..., "SessionReport"]
@@ -51,6 +54,7 @@ class SessionReport:
     digest: str | None = None
     outputs_digest: str | None = None
     seconds: float = 0.0
+    note: str | None = None  # said beside the status (e.g. why --resume replayed it)
 
     def to_json(self) -> dict:
         d = dataclasses.asdict(self)
@@ -83,36 +87,19 @@ def range_jobs(job: ReplayJob, end: dt.date | None) -> tuple[list[ReplayJob], li
     return jobs, skipped
 
 
-def committed_match(job: ReplayJob) -> dict | None:
-    """The manifest of the session's committed Gold when it is consistent (it records the Gold
-    file's sha256) and was made by this job: same code digest, config, inputs (sha256 of every
-    partition it would read) and output-shaping libraries. None otherwise."""
-    try:
-        committed = read_session(job.out, job.date.isoformat())
-        src = session_inputs(job.lake, job.date, job.symbol, job.use_silver)
-        inputs = [p.record() for p in src.partitions]
-    except LevelReplayError:  # no consistent pair, or the session no longer resolves
-        return None
-    det = committed.det
-    same = (
-        det.get("code_digest") == code_digest()
-        and det.get("config_sha256") == job.config.sha256()
-        and det.get("inputs") == inputs
-        and det.get("libraries") == library_versions(OUTPUT_LIBRARIES)
-    )
-    return committed.manifest if same else None
-
-
 def run_job(job: ReplayJob, on_snap: Progress | None = None, resume: bool = False) -> SessionReport:
     """Replay one session; any failure becomes the report's reason (never an exception).
 
-    ``resume``: a session whose committed Gold matches this job is left as it is (RESUMED);
-    any other is replayed over what is there (an interrupted or stale pair included)."""
+    ``resume``: a session whose committed pair is whole and this job's (``run/resume.py``) is
+    left as it is (RESUMED, its killed writers' temp files removed); any other is replayed over
+    what is there, and the report's note says why."""
     t0 = time.perf_counter()
+    note = None
     if resume:
-        man = committed_match(job)
-        if man is not None:
-            det = man["deterministic"]
+        verdict = committed_verdict(job)
+        if verdict.manifest is not None:
+            clean_stale_temps(job.out, job.date)
+            det = verdict.manifest["deterministic"]
             return SessionReport(
                 job.date,
                 RESUMED,
@@ -123,6 +110,7 @@ def run_job(job: ReplayJob, on_snap: Progress | None = None, resume: bool = Fals
                 digest=det["digest"],
                 outputs_digest=det["outputs_digest"],
             )
+        note = None if verdict.reason is None else f"replayed, not resumed: {verdict.reason}"
         job = dataclasses.replace(job, force=True)
     try:
         r = replay_session(job, on_snap)
@@ -141,7 +129,21 @@ def run_job(job: ReplayJob, on_snap: Progress | None = None, resume: bool = Fals
         digest=r.digest,
         outputs_digest=r.outputs_digest,
         seconds=r.seconds,
+        note=note,
     )
+
+
+def clean_stale_temps(out: Path, date: dt.date) -> int:
+    """Remove the temp files killed writers of this session left in staging, if no live writer
+    holds the session (its lock, taken without waiting); how many were removed."""
+    try:
+        with file_lock(session_lock(out, date), f"session {date} of {out}", wait=False):
+            temps = stale_temps(out, date)
+            for tmp in temps:
+                tmp.unlink(missing_ok=True)
+            return len(temps)
+    except LockBusy:
+        return 0
 
 
 def run_serial(
@@ -164,12 +166,18 @@ def run_local(
     jobs: list[ReplayJob], workers: int, resume: bool = False, runner: Runner = run_job
 ) -> Iterator[SessionReport]:
     """The jobs on a pool of ``workers`` fresh processes (spawned: no state inherited), yielding
-    each report as its session completes; a lost worker fails its sessions, not the run."""
+    each report as its session completes; a lost worker fails its sessions, not the run. The
+    workers die with this process, even when it is SIGKILLed (``die_with_parent``)."""
     if workers < 1:
         raise UserError(f"--workers {workers}", expected="at least 1")
     jobs = [dataclasses.replace(j, executor="process-pool", workers=workers) for j in jobs]
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, max(1, len(jobs))), mp_context=ctx) as pool:
+    with ProcessPoolExecutor(
+        max_workers=min(workers, max(1, len(jobs))),
+        mp_context=ctx,
+        initializer=die_with_parent,
+        initargs=(os.getpid(),),
+    ) as pool:
         pending: dict[Future[SessionReport], ReplayJob] = {
             pool.submit(runner, j, None, resume): j for j in jobs
         }
@@ -184,6 +192,59 @@ def run_local(
                     yield SessionReport(job.date, FAILED, reason)
 
 
+def die_with_parent(parent: int) -> None:
+    """A pool worker's first act: ask the kernel to SIGKILL it when its parent dies (Linux
+    ``PR_SET_PDEATHSIG``), and watch the parent from a thread everywhere (a pipe closing is
+    not seen by a worker blocked in a session). Without it a SIGKILLed ``--workers`` parent
+    left its workers replaying, and the resource tracker they keep open, running for good."""
+    import ctypes
+    import signal
+    import threading
+
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+    if os.getppid() != parent:  # it died before the request took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
+
+
+def confirm(job: ReplayJob, rep: SessionReport) -> SessionReport:
+    """A remote worker's OK, checked from here: the session's pair must be visible to this
+    process and whole, with the digest the worker reported (a worker with another working
+    directory or filesystem wrote it where the user will never find it)."""
+    if rep.status != OK:
+        return rep
+    try:
+        if isinstance(job, ReplayJob):
+            seen = read_session(job.out, job.date.isoformat()).det["outputs_digest"]
+            if seen == rep.outputs_digest:
+                return rep
+            why = f"this client sees outputs_digest {seen[:16]}…, not {rep.outputs_digest}"
+        elif outcomes_manifest(job.out, job.date).is_file():
+            return rep
+        else:
+            why = f"no {outcomes_manifest(job.out, job.date)} here"
+    except LevelReplayError as exc:
+        why = str(exc)
+    return SessionReport(
+        job.date,
+        FAILED,
+        f"the worker reported it written, but not where this client can see it ({why})",
+        seconds=rep.seconds,
+    )
+
+
+def lost(job: ReplayJob, reason: str) -> SessionReport:
+    return SessionReport(job.date, FAILED, reason)
+
+
 def execute(
     jobs: list[ReplayJob],
     *,
@@ -192,11 +253,12 @@ def execute(
     resume: bool = False,
     progress: Callable[[ReplayJob], object] | None = None,
     runner: Runner = run_job,
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
 ) -> Iterator[SessionReport]:
     """The jobs on the executor the options name: a Dask cluster (``scheduler``), a local
     process pool (``workers`` > 1), else serially in this process (with ``progress``)."""
     if scheduler is not None:
-        return run_dask(jobs, scheduler, resume, runner=runner)
+        return run_dask(jobs, scheduler, resume, runner, confirm, lost, connect_timeout)
     if workers > 1:
         return run_local(jobs, workers, resume, runner)
     return run_serial(jobs, progress, resume, runner)
@@ -237,69 +299,3 @@ def write_summary(path: Path, command: str, reports: list[SessionReport]) -> Non
     }
     text = json.dumps(doc, sort_keys=True, indent=2) + "\n"
     write_bytes_atomic(path, text.encode(), tag="summary")
-
-
-def task_key(job: ReplayJob, nonce: str) -> str:
-    """A Dask task key for one session (SPEC §7): a hash of the whole job plus this run's nonce,
-    so no two runs (and no two different jobs) ever share a key or a cached result."""
-    command = getattr(job, "command", "replay")
-    doc = dataclasses.asdict(job) | {"command": command, "config": job.config.to_dict()}
-    blob = json.dumps(doc, sort_keys=True, default=str).encode()
-    return f"{command}-{job.date.isoformat()}-{hashlib.sha256(blob).hexdigest()[:16]}-{nonce}"
-
-
-def build_identity() -> dict[str, object]:
-    """What a worker must share with the client: the code digest and the versions of the
-    libraries that shape Gold bytes."""
-    return {"code_digest": code_digest(), "libraries": library_versions(OUTPUT_LIBRARIES)}
-
-
-def check_workers(identities: dict[str, dict[str, object]], mine: dict[str, object]) -> None:
-    """Refuse a cluster whose workers run other code or other output-shaping libraries."""
-    if not identities:
-        raise UserError("the Dask cluster has no workers", expected="at least one worker")
-    bad = sorted(w for w, ident in identities.items() if ident != mine)
-    if bad:
-        raise UserError(
-            f"{len(bad)} Dask worker(s) run other code or libraries than this client: "
-            f"{', '.join(bad)} (worker {identities[bad[0]]}, client {mine})",
-            expected="workers installed from the same commit and requirements.lock",
-        )
-
-
-def run_dask(
-    jobs: list[ReplayJob],
-    scheduler: str,
-    resume: bool = False,
-    retries: int = 2,
-    runner: Runner = run_job,
-) -> Iterator[SessionReport]:
-    """The jobs on a Dask distributed cluster, one task per session, yielding each report as
-    it completes; a task that fails after ``retries`` (a lost worker) fails its session only."""
-    from distributed import Client, as_completed
-
-    try:
-        client = Client(scheduler, timeout="20s")
-    except (OSError, TimeoutError) as exc:
-        raise UserError(
-            f"cannot reach the Dask scheduler ({type(exc).__name__})",
-            path=scheduler,
-            expected="a running scheduler at tcp://host:port",
-        ) from None
-    with client:
-        check_workers(client.run(build_identity), build_identity())
-        nonce = secrets.token_hex(8)  # per run: never a result cached from another run
-        n = len(client.scheduler_info().get("workers", {}))
-        jobs = [dataclasses.replace(j, executor="dask", workers=n) for j in jobs]
-        futures = {
-            client.submit(
-                runner, job, None, resume, key=task_key(job, nonce), pure=False, retries=retries
-            ): job
-            for job in jobs
-        }
-        for fut in as_completed(list(futures)):
-            job = futures[fut]
-            try:
-                yield fut.result()
-            except Exception as exc:  # retries exhausted: the worker kept dying
-                yield SessionReport(job.date, FAILED, f"task lost ({type(exc).__name__}: {exc})")

@@ -23,6 +23,7 @@ Gold drifted, the file's labels are named stale (built from the old Gold) in the
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import shutil
@@ -33,6 +34,7 @@ from typing import Any
 
 from engines.config import EngineConfig
 from replay.common.atomic import write_bytes_atomic
+from replay.common.hashing import sha256_file
 from replay.common.progress import range_progress
 from replay.errors import LevelReplayError, UserError
 from replay.gold.golden import (
@@ -53,10 +55,12 @@ from replay.gold.verify import (
 )
 from replay.labels.config import LabelConfig
 from replay.labels.job import LabelJob, label_mark, run_label_job
-from replay.lake.layout import lake_dates
+from replay.lake.layout import lake_dates, read_errors_named
 from replay.lake.replayable import replayability
+from replay.run.dask_executor import DEFAULT_CONNECT_TIMEOUT
 from replay.run.executor import FAILED, SessionReport, execute
 from replay.run.replay_job import ReplayJob
+from replay.run.session import session_inputs
 
 LABEL_CHUNKS: tuple[int | None, int] = (None, 997)
 """Gold rows per labelling batch in runs A and B (labels must not depend on it)."""
@@ -128,12 +132,15 @@ def regress(
     strict: bool = False,
     workers: int = 1,
     scheduler: str | None = None,
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
 ) -> RegressResult:
     """Replay, compare, and (``update``) rewrite the golden file; never raises for a session."""
     t0 = time.perf_counter()
     golden = _golden_or_none(golden_path, update)
     dates = _dates(lake, golden)
+    where = {"workers": workers, "scheduler": scheduler, "connect_timeout": connect_timeout}
     clear_runs(report_dir)
+    before = {d.isoformat(): read_inputs(lake, d) for d in dates}
     outs = [report_dir / "runs" / name for name in ("a", "b")]
     reports: list[dict[str, SessionReport]] = []
     with range_progress(len(CHUNKS) * len(dates), "regress") as bar:
@@ -142,19 +149,25 @@ def regress(
             label = f"regress run {out.name}"
             progress = lambda j, label=label: bar.session(f"{label} {j.date}")  # noqa: E731
             done: dict[str, SessionReport] = {}
-            for r in execute(jobs, workers=workers, scheduler=scheduler, progress=progress):
+            for r in execute(jobs, progress=progress, **where):
                 bar.finished()
                 done[r.date.isoformat()] = r
             reports.append(done)
     label_cfg = labels or LabelConfig()
-    labelled = _label_runs(lake, dates, outs, reports, label_cfg, workers, scheduler)
+    labelled = _label_runs(lake, dates, outs, reports, label_cfg, where)
     baseline = report_dir / "baseline"
+    after = {d.isoformat(): read_inputs(lake, d) for d in dates}
     checks = [
-        _check_labels(
-            _check(d.isoformat(), reports, outs, golden, baseline),
-            [r.get(d.isoformat()) for r in labelled],
-            None if golden is None else golden.session(d.isoformat()),
-            label_cfg,
+        _check_lake(
+            _check_labels(
+                _check(d.isoformat(), reports, outs, golden, baseline),
+                [r.get(d.isoformat()) for r in labelled],
+                None if golden is None else golden.session(d.isoformat()),
+                label_cfg,
+            ),
+            outs,
+            before[d.isoformat()],
+            after[d.isoformat()],
         )
         for d in sorted(dates)
     ]
@@ -246,15 +259,14 @@ def _label_runs(
     outs: list[Path],
     reports: list[dict[str, SessionReport]],
     cfg: LabelConfig,
-    workers: int,
-    scheduler: str | None,
+    where: dict[str, Any],
 ) -> list[dict[str, SessionReport]]:
     """Label each run's replayed sessions (run A and B in different batch sizes)."""
     done: list[dict[str, SessionReport]] = []
     for out, chunk, rep in zip(outs, LABEL_CHUNKS, reports, strict=True):
         ok = [d for d in dates if (r := rep.get(d.isoformat())) is not None and r.status != FAILED]
         jobs = [LabelJob(lake, d, out, cfg, chunk_rows=chunk, force=True) for d in ok]
-        runs = execute(jobs, workers=workers, scheduler=scheduler, runner=run_label_job)
+        runs = execute(jobs, runner=run_label_job, **where)
         done.append({r.date.isoformat(): r for r in runs})
     return done
 
@@ -295,6 +307,67 @@ def _check_labels(
         )
         return dataclasses.replace(check, status=DRIFT, detail=what)
     return check
+
+
+def read_inputs(lake: Path, date: dt.date) -> list[dict[str, Any]] | str:
+    """The inputs a replay of ``date`` reads, each file hashed afresh (not the digest ingest
+    recorded, which a replay trusts while size and mtime match): what the lake holds now. A
+    session that no longer resolves gives its error's text."""
+    try:
+        src = session_inputs(lake, date)
+        out = []
+        for p in src.partitions:
+            rec = p.record()
+            f = lake / p.path
+            if f.is_file():  # the definitions entry hashes the records used, read afresh already
+                with read_errors_named(f):
+                    rec["sha256"] = sha256_file(f)
+            out.append(rec)
+        return out
+    except LevelReplayError as exc:
+        return str(exc)
+
+
+def _check_lake(
+    check: SessionCheck,
+    outs: list[Path],
+    before: list[dict[str, Any]] | str,
+    after: list[dict[str, Any]] | str,
+) -> SessionCheck:
+    """The session failed if its inputs were not the same bytes all along: before run A, as
+    each run's manifest names them, and after the labels (SPEC §3.3: identity is only proven
+    over the same inputs). Said with the first input that differs."""
+    named: list[tuple[str, object]] = [("before run A", before)]
+    for out, run in zip(outs, "AB", strict=True):
+        with contextlib.suppress(LevelReplayError):  # no pair: the check says why already
+            named.append((f"as run {run} recorded", read_session(out, check.date).det["inputs"]))
+    named.append(("after run B and the labels", after))
+    first_what, first = named[0]
+    for what, inputs in named[1:]:
+        if inputs != first:
+            where = _first_input_difference(first, inputs)
+            detail = (
+                f"the lake changed during the regression: {where} ({first_what} vs {what}); "
+                "rerun on a lake nothing writes to"
+            )
+            return dataclasses.replace(check, status=FAILED_CHECK, detail=detail)
+    return check
+
+
+def _first_input_difference(a: object, b: object) -> str:
+    if not (isinstance(a, list) and isinstance(b, list)):
+        sa, sb = (x if isinstance(x, str) else "the inputs resolved" for x in (a, b))
+        return f"{sa} vs {sb}"
+    by_a, by_b = {str(x.get("path")): x for x in a}, {str(x.get("path")): x for x in b}
+    for path in sorted(set(by_a) | set(by_b)):
+        x, y = by_a.get(path), by_b.get(path)
+        if x != y:
+            return f"{path}: {_sha_text(x)} vs {_sha_text(y)}"
+    return "the inputs' order"
+
+
+def _sha_text(rec: dict[str, Any] | None) -> str:
+    return "absent" if rec is None else f"sha256 {str(rec.get('sha256'))[:12]}…"
 
 
 def _recorded(golden_fields: dict[str, Any], det: dict[str, Any]) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from replay.lake.layout import (
     bronze_root,
     list_dates,
     open_partition,
-    partition_file,
+    partition_entry,
     read_errors_named,
 )
 from replay.lake.partition_digest import partition_sha256
@@ -104,8 +104,7 @@ class SessionSources:
 
 
 def _existing(lake: Path, table: str, date: dt.date) -> Path | None:
-    p = partition_file(lake, table, date)
-    return p if p.is_file() else None
+    return partition_entry(lake, table, date)  # damaged: exit 2 naming it
 
 
 def _volume_by_instrument(path: Path, trades_only: bool) -> dict[int, int]:
@@ -178,8 +177,8 @@ def definitions_upto(lake: Path, date: dt.date) -> pa.Table | None:
     (``DAY_COLUMN``), sorted by (instrument_id, ts_recv, src_key, src_row)."""
     tables = []
     for d in list_dates(lake, "definitions"):
-        if d <= date:
-            p = partition_file(lake, "definitions", d)
+        p = partition_entry(lake, "definitions", d) if d <= date else None
+        if p is not None:
             open_partition(p, "definitions")
             t = pq.read_table(p)
             tables.append(t.append_column(DAY_COLUMN, pa.array([d] * t.num_rows, pa.date32())))
@@ -403,7 +402,9 @@ def prior_session(
             continue
         if d < earliest:
             break
-        p = partition_file(lake, "futures_trades", d)
+        p = partition_entry(lake, "futures_trades", d)  # damaged: this session fails, named
+        if p is None:
+            continue
         open_partition(p, "futures_trades")
         t = pq.read_table(p, columns=["instrument_id", "price"])  # in partition (merged) order
         mine = t.column("instrument_id").to_numpy() == primary_id

@@ -174,7 +174,7 @@ def _label_args(lake: Path, out: Path) -> list[str]:
 
 def test_task_keys_and_the_worker_check() -> None:
     from replay.errors import UserError
-    from replay.run.executor import build_identity, check_workers, task_key
+    from replay.run.dask_executor import build_identity, check_workers, task_key
     from replay.run.replay_job import ReplayJob
 
     job = ReplayJob(Path("l"), DATES[0], Path("o"))

@@ -171,7 +171,12 @@ def test_a_bad_golden_file_is_a_user_error(tmp_path: Path) -> None:
     bad = tmp_path / "golden.json"
     bad.write_text('{"format": "levelreplay-golden/1", "made_with": {}, "sessions": [{"date": 1}]}')
     code, out = _cli("regress", "--lake", lake, "--golden", bad, "--report", tmp_path / "r")
-    assert code == 2 and "session 0: field 'outputs_digest' missing" in out, out
+    assert code == 2 and "field 'sessions[0].date' is a JSON number, expected a date" in out, out
+    bad.write_text(
+        '{"format": "levelreplay-golden/1", "made_with": {}, "sessions": [{"date": "2025-11-14"}]}'
+    )
+    code, out = _cli("regress", "--lake", lake, "--golden", bad, "--report", tmp_path / "r")
+    assert code == 2 and "field 'sessions[0].inputs' is missing, expected an array" in out, out
     code, out = _cli("regress", "--lake", lake, "--golden", tmp_path / "nope.json")
     assert code == 2 and "golden file not found" in out, out
 
