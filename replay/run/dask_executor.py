@@ -18,8 +18,10 @@ import contextlib
 import dataclasses
 import hashlib
 import json
+import logging
 import re
 import secrets
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -59,13 +61,27 @@ async def _identity(address: str, timeout: float) -> object:
         comm.abort()
 
 
+def _reachable(address: str, timeout: float) -> None:
+    """A plain TCP connect first: a refused port is known at once, where Dask's own connect
+    retries it with backoff for the whole timeout."""
+    m = _ADDRESS.fullmatch(address)
+    assert m is not None  # scheduler_address checked it
+    with socket.create_connection((m["host"].strip("[]"), int(m["port"])), timeout=timeout):
+        pass
+
+
 def probe_scheduler(address: str, timeout: float) -> dict[str, Any]:
     """The scheduler's identity, asked in Dask's own protocol within ``timeout`` seconds; a user
     error naming the address when nothing, or something other than a Dask scheduler, answers."""
     try:
+        _reachable(address, timeout)
         ident = asyncio.run(_identity(address, timeout))
+    except ConnectionRefusedError:
+        why = "nothing listens there (connection refused)"
     except TimeoutError:
         why = f"no Dask handshake within {timeout:g} s (nothing listening, or not a scheduler)"
+    except OSError as exc:  # no route, unknown host
+        why = f"it cannot be reached ({type(exc).__name__}: {str(exc)[:120]})"
     except Exception as exc:  # refused, reset, or bytes that are not Dask's (any decoder error)
         why = f"it does not speak Dask's protocol ({type(exc).__name__}: {str(exc)[:120]})"
     else:
@@ -144,6 +160,62 @@ def _finished(futures: list[Any], within: float) -> list[Any]:
         time.sleep(0.05)
 
 
+FETCH_TRIES = 3
+"""How many times a finished session's result is asked for (``connect_timeout`` each) before
+the session is failed: a result held by a worker that died is recomputed by the scheduler."""
+
+
+def _quiet_abandoned_fetches(client: Any) -> None:
+    """Drop the ``AllExit`` of a result fetch given up on (its worker was lost): distributed
+    raises it in a background task when the client closes, and asyncio would print that task's
+    traceback on stderr though the session was already reported failed. Everything else still
+    reaches asyncio's handler."""
+    from distributed.client import AllExit
+
+    loop = client.loop.asyncio_loop
+    previous = loop.get_exception_handler()
+
+    def handler(lp: Any, context: dict[str, Any]) -> None:
+        if isinstance(context.get("exception"), AllExit):
+            return
+        if previous is not None:
+            previous(lp, context)
+        else:
+            lp.default_exception_handler(context)
+
+    loop.set_exception_handler(handler)
+
+
+@contextlib.contextmanager
+def _distributed_logs_silenced() -> Iterator[None]:
+    """Keep distributed's own log lines (reconnect attempts and their tracebacks, lost workers)
+    off stderr while a run is on: every loss they describe reaches the user once, as a FAILED
+    session naming the address, and a traceback there reads as a crash of this tool."""
+    import distributed  # noqa: F401  (its import sets the levels saved and restored here)
+
+    names = [
+        "distributed",
+        *(n for n in logging.root.manager.loggerDict if n.startswith("distributed.")),
+    ]
+    saved = {n: logging.getLogger(n).level for n in names}
+    for n in names:
+        logging.getLogger(n).setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        for n, level in saved.items():
+            logging.getLogger(n).setLevel(level)
+
+
+def _lost_reason(exc: BaseException, address: str) -> str:
+    """Why the scheduler gave up a session, in a line: a cancelled future means the client lost
+    the scheduler; anything else (KilledWorker: it killed each worker it ran on) as it came."""
+    if "scheduler-connection-lost" in str(exc) or type(exc).__name__ == "FutureCancelledError":
+        return f"the Dask scheduler at {address} was lost while it ran"
+    first = (str(exc).strip().splitlines() or [""])[0]
+    return f"task lost ({type(exc).__name__}: {first[:200]})"
+
+
 def run_dask(
     jobs: list[Any],
     scheduler: str,
@@ -158,10 +230,23 @@ def run_dask(
     ``confirm(job, report)`` checks a worker's report from the client (a report in return);
     ``failed(job, reason)`` makes a FAILED report. Sessions still pending when the cluster has
     had no worker, or no answering scheduler, for ``connect_timeout`` seconds are failed."""
-    from distributed import Client
-
     address = scheduler_address(scheduler)
     check_connect_timeout(connect_timeout)
+    with _distributed_logs_silenced():
+        yield from _run_dask(jobs, address, resume, runner, confirm, failed, connect_timeout)
+
+
+def _run_dask(
+    jobs: list[Any],
+    address: str,
+    resume: bool,
+    runner: Any,
+    confirm: Any,
+    failed: Any,
+    connect_timeout: float,
+) -> Iterator[Any]:
+    from distributed import Client
+
     probe_scheduler(address, connect_timeout)
     try:
         client = Client(address, timeout=f"{connect_timeout}s", set_as_default=False)
@@ -171,6 +256,7 @@ def run_dask(
             path=address,
             expected="a running scheduler at tcp://host:port",
         ) from None
+    _quiet_abandoned_fetches(client)
     try:
         check_workers(client.run(build_identity), build_identity())
         nonce = secrets.token_hex(8)  # per run: never a result cached from another run
@@ -181,15 +267,25 @@ def run_dask(
             for job in jobs
         }
         trouble_since: float | None = None
+        misses: dict[Any, int] = {}
         while pending:
             done = _finished(list(pending), within=1.0)
             for fut in sorted(done, key=lambda f: pending[f].date):
-                job = pending.pop(fut)
+                job = pending[fut]
                 try:
                     rep = fut.result(timeout=connect_timeout)
-                except Exception as exc:  # the scheduler gave up on it (KilledWorker)
-                    yield failed(job, f"task lost ({type(exc).__name__}: {str(exc)[:200]})")
+                except TimeoutError:  # its result sat on a worker since lost: recomputed, or
+                    misses[job.date] = misses.get(job.date, 0) + 1  # failed when no worker is
+                    if misses[job.date] < FETCH_TRIES:  # left (below) or after FETCH_TRIES
+                        continue
+                    del pending[fut]
+                    yield failed(job, f"its result could not be fetched in {FETCH_TRIES} tries")
                     continue
+                except Exception as exc:  # the scheduler gave up on it (KilledWorker)
+                    del pending[fut]
+                    yield failed(job, _lost_reason(exc, address))
+                    continue
+                del pending[fut]
                 yield confirm(job, rep)
             if not pending or done:
                 trouble_since = None

@@ -31,7 +31,7 @@ from replay.gold.verify import read_session
 from replay.labels.layout import outcomes_manifest
 from replay.lake.replayable import replayability
 from replay.run.dask_executor import DEFAULT_CONNECT_TIMEOUT, run_dask
-from replay.run.replay_job import ReplayJob, replay_session
+from replay.run.replay_job import ReplayJob, check_existing, replay_session
 from replay.run.resume import committed_verdict
 
 Progress = Callable[[int, int], None]
@@ -39,6 +39,8 @@ Runner = Callable[..., "SessionReport"]
 """``runner(job, on_snap, resume) -> SessionReport``, a module-level function (picklable): the
 executors run replays (``run_job``) and labels alike."""
 OK, FAILED, RESUMED, SKIPPED = "ok", "failed", "resumed", "skipped"
+REPLAYED_NOT_RESUMED = "replayed, not resumed"
+RETRIED = "its pair was committed by an earlier attempt of this run, on a worker since lost"
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,7 @@ def run_job(job: ReplayJob, on_snap: Progress | None = None, resume: bool = Fals
                 digest=det["digest"],
                 outputs_digest=det["outputs_digest"],
             )
-        note = None if verdict.reason is None else f"replayed, not resumed: {verdict.reason}"
+        note = None if verdict.reason is None else f"{REPLAYED_NOT_RESUMED}: {verdict.reason}"
         job = dataclasses.replace(job, force=True)
     try:
         r = replay_session(job, on_snap)
@@ -241,6 +243,37 @@ def confirm(job: ReplayJob, rep: SessionReport) -> SessionReport:
     )
 
 
+def _on_dask(
+    jobs: list[ReplayJob], scheduler: str, resume: bool, runner: Runner, connect_timeout: float
+) -> Iterator[SessionReport]:
+    """Sessions on Dask, safe to retry: the scheduler reruns a session whose worker died, and
+    that worker may have committed the pair before it died. So "output already exists" is
+    decided here, once, before anything is submitted; the tasks then run with ``resume`` (a
+    whole pair of this very job is kept, anything else replayed over), and a kept pair the user
+    did not ask to resume is reported OK, saying it came from the lost attempt."""
+    todo: list[ReplayJob] = []
+    for job in jobs:
+        if isinstance(job, ReplayJob) and not (resume or job.force):
+            try:
+                check_existing(job.out, job.date, force=False)
+            except UserError as exc:
+                yield lost(job, str(exc))
+                continue
+        todo.append(job)
+    if not todo:
+        return
+
+    def checked(job: ReplayJob, rep: SessionReport) -> SessionReport:
+        if not resume and isinstance(job, ReplayJob):
+            if rep.status == RESUMED:
+                rep = dataclasses.replace(rep, status=OK, note=RETRIED)
+            elif rep.note is not None and rep.note.startswith(REPLAYED_NOT_RESUMED):
+                rep = dataclasses.replace(rep, note=None)  # a half pair completed, as always
+        return confirm(job, rep)
+
+    yield from run_dask(todo, scheduler, True, runner, checked, lost, connect_timeout)
+
+
 def lost(job: ReplayJob, reason: str) -> SessionReport:
     return SessionReport(job.date, FAILED, reason)
 
@@ -258,7 +291,7 @@ def execute(
     """The jobs on the executor the options name: a Dask cluster (``scheduler``), a local
     process pool (``workers`` > 1), else serially in this process (with ``progress``)."""
     if scheduler is not None:
-        return run_dask(jobs, scheduler, resume, runner, confirm, lost, connect_timeout)
+        return _on_dask(jobs, scheduler, resume, runner, connect_timeout)
     if workers > 1:
         return run_local(jobs, workers, resume, runner)
     return run_serial(jobs, progress, resume, runner)

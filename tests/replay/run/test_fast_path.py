@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from pathlib import Path
 
 import databento_dbn as d
@@ -57,7 +58,9 @@ def test_embedded_sample(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(not os.environ.get("LEVELREPLAY_SLOW"), reason="make test-slow")
 def test_generated_hour(tmp_path: Path) -> None:
+    """In ``make test-slow``; ``make test`` runs the embedded 30-minute sample above."""
     generate_session(tmp_path / "src", seed=11, minutes=60)
     lake = _ingested(tmp_path / "src", tmp_path / "lake")
     assert _assert_engines_agree(lake, tmp_path) > 10_000

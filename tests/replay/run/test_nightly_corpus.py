@@ -404,6 +404,22 @@ CASES: list[Case] = [
         1,
         "2025-11-14",
     ),
+    Case(
+        "dask: a committed run again without --force or --resume",
+        lambda w: w.range("--scheduler", w.cluster(), *SCHEDULER),
+        1,
+        "output already exists",
+        _manifests_as_clean,
+        dask=True,
+    ),
+    Case(
+        "dask: --resume over a committed run",
+        lambda w: w.range("--resume", "--scheduler", w.cluster(), *SCHEDULER),
+        0,
+        "3 resumed",
+        _manifests_as_clean,
+        dask=True,
+    ),
     # ---- leftovers
     Case("resume: a killed writer's temp file", _stale_temp, 0, "3 resumed", _staging_clean),
 ]

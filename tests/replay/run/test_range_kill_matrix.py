@@ -93,17 +93,27 @@ def _tree(pid: int) -> list[psutil.Process]:
         return []
 
 
-def _writer_pid(out: Path, within: float) -> int | None:
-    """The pid of a process writing a session now: staging temp names carry it
-    (``.date=D.part-00000.parquet.tmp-writing-<pid>-<tid>``)."""
+def _writer_pid(out: Path, within: float, date: str = "") -> int | None:
+    """The pid of a process writing a session (of ``date``, if given) now: staging temp names
+    carry it (``.date=D.part-00000.parquet.tmp-writing-<pid>-<tid>``)."""
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         stage = staging_dir(out)
         for p in sorted(stage.iterdir()) if stage.is_dir() else []:
-            if ".tmp-writing-" in p.name:
+            if ".tmp-writing-" in p.name and f"date={date}" in p.name:
                 return int(p.name.rsplit(".tmp-writing-", 1)[1].split("-")[0])
-        time.sleep(0.01)
+        time.sleep(0.005)
     return None
+
+
+def _at_moment(out: Path, rng: random.Random) -> int | None:
+    """The seeded moment of a kill: while a seeded session is being written (its writer's temp
+    file seen in staging), plus a seeded 0–50 ms; the writer's pid (None if that session was
+    never seen being written: the kill then lands after it)."""
+    date = rng.choice(DATES)
+    pid = _writer_pid(out, 60.0, date)
+    time.sleep(rng.uniform(0.0, 0.05))
+    return pid
 
 
 def _finish(p: subprocess.Popen[bytes], within: float) -> tuple[int | None, float, str]:
@@ -129,7 +139,7 @@ class World:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     root = tmp_path_factory.mktemp("killmatrix")
-    src = generate_session(root / "src", minutes=20, days=len(DATES))
+    src = generate_session(root / "src", minutes=20 if SLOW else 10, days=len(DATES))
     lake = root / "lake"
     ok = subprocess.run(_cli("ingest", *sorted(src.files), "--lake", lake), env=_env(), cwd=ROOT)
     assert ok.returncode == 0
@@ -205,34 +215,28 @@ def _cluster(tmp: Path, workers: int, nanny: bool) -> Cluster:
     return cluster
 
 
-def _moment(rng: random.Random, w: World) -> float:
-    return rng.uniform(0.05, 0.6) * w.seconds
-
-
 def _kill_parent(w: World, tmp: Path, rng: random.Random) -> str:
     """SIGKILL of the ``--workers 2`` parent: its pool workers and resource tracker die with it."""
     out = tmp / "out"
     p = _start(_range(w.lake, out, "--workers", "2"))
-    pid = _writer_pid(out, 60.0)  # a pool worker is writing: the pool is up
-    time.sleep(_moment(rng, w) / 2)
+    pid = _at_moment(out, rng)
     family = _tree(p.pid)
     os.kill(p.pid, signal.SIGKILL)
     p.communicate()
     left = _left_after(family, 10.0)
     assert left == [], left  # nothing of the killed run still running
-    return f"{len(family) - 1} descendants of the parent, all gone; writer was {pid}"
+    when = "mid-run" if p.returncode == -signal.SIGKILL else f"after it ended (rc={p.returncode})"
+    return f"killed {when}; {len(family) - 1} descendants (writer {pid}), all gone"
 
 
 def _kill_pool_worker(w: World, tmp: Path, rng: random.Random) -> str:
     """SIGKILL of the pool worker writing a session: the run ends (its sessions failed)."""
     out = tmp / "out"
     p = _start(_range(w.lake, out, "--workers", "2"))
-    pid = _writer_pid(out, 60.0)
-    assert pid is not None
-    time.sleep(_moment(rng, w) / 4)
+    pid = _at_moment(out, rng)
     family = _tree(p.pid)
     with_victim = pid in {q.pid for q in family}
-    os.kill(pid, signal.SIGKILL) if with_victim else None
+    os.kill(pid, signal.SIGKILL) if with_victim and pid else None
     rc, secs, err = _finish(p, w.seconds + SLACK)
     assert rc is not None, "the run hung after its worker was killed"
     assert "Traceback" not in err, err
@@ -255,11 +259,9 @@ def _kill_dask_worker(nanny: bool, workers: int) -> Callable[[World, Path, rando
                     w.lake, out, "--scheduler", cluster.address, "--connect-timeout", str(TIMEOUT)
                 )
             )
-            pid = _writer_pid(out, 60.0)
-            assert pid is not None
-            time.sleep(_moment(rng, w) / 4)
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+            pid = _at_moment(out, rng)
+            with contextlib.suppress(ProcessLookupError, TypeError):
+                os.kill(pid, signal.SIGKILL)  # type: ignore[arg-type]
             rc, secs, err = _finish(p, TIMEOUT + SLACK + w.seconds)
             assert rc is not None, "the run waited on a lost worker"
             assert "Traceback" not in err, err
@@ -284,8 +286,7 @@ def _kill_scheduler(w: World, tmp: Path, rng: random.Random) -> str:
         p = _start(
             _range(w.lake, out, "--scheduler", cluster.address, "--connect-timeout", str(TIMEOUT))
         )
-        assert _writer_pid(out, 60.0) is not None
-        time.sleep(_moment(rng, w) / 4)
+        _at_moment(out, rng)
         os.killpg(cluster.scheduler.pid, signal.SIGKILL)
         rc, secs, err = _finish(p, TIMEOUT + SLACK + w.seconds)
         assert rc is not None, "the run waited on a lost scheduler"

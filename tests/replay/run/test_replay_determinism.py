@@ -45,11 +45,13 @@ def _digest(out: Path) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(not os.environ.get("LEVELREPLAY_SLOW"), reason="make test-slow")
 def test_gold_is_byte_identical_for_any_chunk_size(tmp_path: Path) -> None:
     """The embedded 30-minute sample (181 k events), replayed with 7, 997, 10 000 and unlimited
     events per engine call: the same Gold bytes and manifest digest every time. (One event per
     call costs ~0.5 ms of Python per event, 5 minutes here; it is tested on a 5-minute session
-    in test_fast_path.)"""
+    in test_fast_path.) In ``make test-slow``: ``make test`` runs the short version,
+    test_fast_path's chunk-size invariance on a 5-minute session."""
     lake = tmp_path / "lake"
     ingest(sorted((ROOT / "data" / "sample").glob("*.dbn.zst")), lake)
     cfg = EngineConfig()
