@@ -30,9 +30,11 @@ bench: $(STAMP)
 	$(PY) scripts/bench_range.py
 
 # NautilusTrader beside our replay on the same data (its own venv in .bench/, not a dependency).
+# Needs a Python 3.12 (or 3.13), found on PATH, in pyenv or by uv; else NAUTILUS_PYTHON=/path.
+NAUTILUS := $(if $(NAUTILUS_PYTHON),--python $(NAUTILUS_PYTHON))
 bench-peers: $(STAMP)
-	$(PY) scripts/bench_peers.py
-	$(PY) scripts/bench_peers.py --session .bench/session-day --max-events 2000000
+	$(PY) scripts/bench_peers.py $(NAUTILUS)
+	$(PY) scripts/bench_peers.py $(NAUTILUS) --session .bench/session-day --max-events 2000000
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -35,7 +35,7 @@ from bench import _child, machine, warm_jit
 
 ROOT = Path(__file__).resolve().parent.parent
 NAUTILUS_VERSION = "1.231.0"  # newest on the registry here; >= 1.222 needs Python 3.12
-NAUTILUS_PYTHON = "/root/.pyenv/versions/3.12.1/bin/python"
+NAUTILUS_PYTHONS = ("3.12", "3.13")  # interpreters NAUTILUS_VERSION has wheels for, 3.12 first
 NAUTILUS_SCRIPT = ROOT / "scripts" / "nautilus_noop.py"
 MARK_BEGIN = "<!-- peers:begin -->"
 MARK_END = "<!-- peers:end -->"
@@ -47,6 +47,45 @@ def log(msg: str) -> None:
 
 
 # --------------------------------------------------------------------------- NautilusTrader venv
+
+
+def _version_of(python: str) -> str | None:
+    """``major.minor`` of an interpreter that runs, else None (a pyenv shim of a version that is
+    not selected exits non-zero)."""
+    try:
+        got = subprocess.run(
+            [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True, text=True, timeout=30,
+        )  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return got.stdout.strip() if got.returncode == 0 else None
+
+
+def find_nautilus_python(given: str | None) -> str:
+    """An interpreter for the NautilusTrader venv: ``--python``, else ``$NAUTILUS_PYTHON``, else
+    the first of ``python3.12``/``python3.13`` on PATH, pyenv's versions, ``uv python find``."""
+    if given:
+        return given
+    if os.environ.get("NAUTILUS_PYTHON"):
+        return os.environ["NAUTILUS_PYTHON"]
+    candidates: list[str] = []
+    for v in NAUTILUS_PYTHONS:
+        candidates += [shutil.which(f"python{v}") or ""]
+        root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+        candidates += [str(p / "bin" / "python") for p in sorted(root.glob(f"{v}.*"))]
+        if shutil.which("uv"):
+            found = subprocess.run(["uv", "python", "find", v], capture_output=True, text=True)
+            candidates += [found.stdout.strip()] if found.returncode == 0 else []
+    for c in candidates:
+        if c and _version_of(c) in NAUTILUS_PYTHONS:
+            return c
+    sys.exit(
+        "bench-peers: no Python " + " or ".join(NAUTILUS_PYTHONS) + " found for NautilusTrader "
+        f"{NAUTILUS_VERSION} (it has no wheel for {sys.version_info[0]}.{sys.version_info[1]}). "
+        "Install one (e.g. `pyenv install 3.12`, `uv python install 3.12` or the distribution's "
+        "python3.12) or name it: make bench-peers NAUTILUS_PYTHON=/path/to/python3.12"
+    )
 
 
 def ensure_nautilus_venv(venv: Path, base_python: str) -> Path:
@@ -336,13 +375,15 @@ def main() -> None:
     ap.add_argument("--max-events", type=int, default=None, help="cap both engines' input")
     ap.add_argument("--symbol", default="ESZ5", help="the ES outright replayed")
     ap.add_argument("--out", default=str(ROOT / ".bench"))
-    ap.add_argument("--python", default=NAUTILUS_PYTHON, help="Python 3.12 for the nautilus venv")
+    ap.add_argument(
+        "--python", default=None, help="Python 3.12/3.13 for the nautilus venv (found if not given)"
+    )
     ap.add_argument("--skip-ours", action="store_true", help="only run NautilusTrader")
     args = ap.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
-    py = ensure_nautilus_venv(out / "nautilus-venv", args.python)
+    py = ensure_nautilus_venv(out / "nautilus-venv", find_nautilus_python(args.python))
     session = ensure_session(Path(args.session))
     files = session_files(session)
     label = session.name.removeprefix("session-")
