@@ -32,7 +32,7 @@ CFG = EngineConfig()
 @pytest.fixture(scope="module")
 def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("seam")
-    generate_session(root / "src", seed=5, minutes=12)
+    generate_session(root / "src", seed=5, minutes=7)
     ingest(sorted((root / "src").glob("*.dbn.zst")), root / "lake")
     return root / "lake"
 
