@@ -173,7 +173,12 @@ def _dir_to_file(w: World, rel: str) -> None:
 
 def _listener(kind: str) -> str:
     """A TCP port where something that is not a Dask scheduler answers: ``silent`` accepts
-    and says nothing, ``http`` is an HTTP server, ``garbage`` writes random bytes."""
+    and says nothing, ``http`` is an HTTP server, ``garbage`` writes random bytes; or nothing
+    does (``closed``)."""
+    if kind == "closed":  # a port just freed: connection refused, known at once
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return f"tcp://127.0.0.1:{s.getsockname()[1]}"
     if kind == "http":
         srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
         threading.Thread(target=srv.serve_forever, daemon=True).start()
@@ -490,7 +495,7 @@ CASES += [
         2,
         "cannot use the Dask scheduler",
     )
-    for kind in ("silent", "http", "garbage")
+    for kind in ("silent", "http", "garbage", "closed")
     for cmd in ("replay", "regress")
 ]
 CASES += [
