@@ -279,7 +279,11 @@ def _run_dask(
                     if misses[job.date] < FETCH_TRIES:  # left (below) or after FETCH_TRIES
                         continue
                     del pending[fut]
-                    yield failed(job, f"its result could not be fetched in {FETCH_TRIES} tries")
+                    yield failed(
+                        job,
+                        f"its result could not be fetched from the Dask cluster at {address} "
+                        f"in {FETCH_TRIES} tries of {connect_timeout:g} s",
+                    )
                     continue
                 except Exception as exc:  # the scheduler gave up on it (KilledWorker)
                     del pending[fut]
