@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from replay.lake.few_unique import unique_pairs
-from replay.lake.layout import bronze_root
+from replay.lake.layout import bronze_root, open_partition, read_errors_named
 
 ES_OUTRIGHT = re.compile(r"^ES[FGHJKMNQUVXZ]\d{1,2}$")
 SPREAD_LIKE = re.compile(r"^ES[FGHJKMNQUVXZ]\d{1,2}-ES[FGHJKMNQUVXZ]\d{1,2}$")
@@ -88,10 +88,14 @@ class Registry:
         if not root.is_dir():
             return reg
         for part in sorted(root.glob("date=*/part-00000.parquet")):
-            t = pq.read_table(
-                part,
-                columns=["instrument_id", "instrument_class", "raw_symbol", "underlying", "asset"],
-            )
+            open_partition(part, "definitions")  # not Parquet, or not ours: named, exit 2
+            with read_errors_named(part):
+                t = pq.read_table(
+                    part,
+                    columns=[
+                        "instrument_id", "instrument_class", "raw_symbol", "underlying", "asset"
+                    ],
+                )  # fmt: skip
             reg.add_table_columns(t.to_pydict())
         return reg
 

@@ -234,6 +234,16 @@ CASES: list[Case] = [
         ],
         "_ingest_log.parquet",
     ),
+    (
+        "ingest: a definitions partition of garbage in the lake",
+        lambda w: [
+            "ingest",
+            str(_another_session(w)),
+            "--lake",
+            str(_garbage_world(w, "bronze/definitions/date=2025-11-14/part-00000.parquet").lake),
+        ],
+        "definitions/date=2025-11-14/part-00000.parquet",
+    ),
     # ---- replay: paths, dates, options
     (
         "replay: --lake missing",
@@ -534,6 +544,13 @@ def _garbage(path: Path, root: Path) -> Path:
 def _unlink(path: Path, root: Path) -> Path:
     path.unlink()
     return root
+
+
+def _another_session(w: World) -> Path:
+    """A trades file of the same date that the lake does not hold yet (another seed): its
+    ingest must read the lake's definitions."""
+    files = generate_session(w.root / "another", seed=9, minutes=1).files
+    return next(p for p in sorted(files) if p.name.endswith(".trades.dbn.zst"))
 
 
 def _garbage_world(w: World, rel: str) -> World:
