@@ -1,8 +1,9 @@
 """Black-76 on futures: price, gamma and a fixed-iteration bisection implied-vol solver (SPEC §5.4).
 
 All functions take float64 numpy arrays (broadcast together) and return float64 arrays. Kernels are
-numba-compiled loops: the same inputs give the same bits in every process, and the solver always
-runs exactly ``iterations`` halvings, so there is no convergence test whose outcome could differ.
+numba-compiled loops: the same inputs give the same bits in every process, and the solver gives
+the bits of exactly ``iterations`` halvings: it stops early only at a fixed point (a halving that
+leaves (a, b) unchanged is repeated identically by every later one), never on a tolerance.
 Units: F and K in index points, T in years (365-day), sigma annualised, r continuously compounded.
 """
 
@@ -102,8 +103,12 @@ def _iv_kernel(price, f, k, t, r, is_call, lo, hi, iterations, iv, ok):  # type:
             else:
                 pm = _intrinsic(f[i], k[i], disc, is_call[i])
             if pm < p:
+                if a == m:
+                    break  # (a, b) unchanged: every later halving repeats this one exactly
                 a = m
             else:
+                if b == m:
+                    break
                 b = m
         iv[i] = 0.5 * (a + b)
         ok[i] = True
