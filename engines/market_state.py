@@ -752,11 +752,13 @@ def _close_kernel(
     for w in range(2):
         cur = meta[M_CUR0 + w]
         edge = closed - meta[M_W0 + w]
-        while cur < tail and ent_b[cur % cap] <= edge:
-            s = _slot_of(meta, odd_px, ent_px[cur % cap])
+        e = cur % cap  # ring position of cur, stepped without a division per entry
+        while cur < tail and ent_b[e] <= edge:
+            s = _slot_of(meta, odd_px, ent_px[e])
             for f in range(N_FIELDS):
-                sums[w, s, f] -= ent_v[cur % cap, f]
+                sums[w, s, f] -= ent_v[e, f]
             cur += 1
+            e = e + 1 if e + 1 < cap else 0
         meta[M_CUR0 + w] = cur
     head = meta[M_ENT_HEAD]
     edge = closed - meta[M_RING]
@@ -800,12 +802,14 @@ def _query_kernel(meta, sums, odd_px, ent_b, ent_px, ent_v, lo, hi, wb, out):  #
             cap = meta[M_ENT_CAP]
             edge = meta[M_CLOSED] - wb
             c = meta[M_ENT_TAIL] - 1
-            while c >= meta[M_ENT_HEAD] and ent_b[c % cap] > edge:
-                p = ent_px[c % cap]
+            e = c % cap if c >= 0 else 0  # ring position of c, stepped back without a division
+            while c >= meta[M_ENT_HEAD] and ent_b[e] > edge:
+                p = ent_px[e]
                 if lo[m] <= p <= hi[m]:
                     for f in range(N_FIELDS):
-                        out[m, f] += ent_v[c % cap, f]
+                        out[m, f] += ent_v[e, f]
                 c -= 1
+                e = e - 1 if e > 0 else cap - 1
 
 
 @njit(cache=True, _nrt=False)  # no refcounts: takes arrays, allocates none
@@ -824,20 +828,26 @@ def _velocity_kernel(meta, vr_ts, vr_px, now):  # type: ignore[no-untyped-def]
     pa = vr_px[first % cap]
     if vr_ts[(tail - 1) % cap] == ta:
         return 0.0  # all prints at one timestamp (ts is non-decreasing)
+    # ring positions first % cap, ... in order, without a division per print
+    start = first % cap
     sx = 0.0
     sy = 0.0
-    for c in range(first, tail):
-        sx += (vr_ts[c % cap] - ta) / 1e9
-        sy += (vr_px[c % cap] - pa) / 1e9
+    i = start
+    for _ in range(n):
+        sx += (vr_ts[i] - ta) / 1e9
+        sy += (vr_px[i] - pa) / 1e9
+        i = i + 1 if i + 1 < cap else 0
     mx = sx / n
     my = sy / n
     sxx = 0.0
     sxy = 0.0
-    for c in range(first, tail):
-        dx = (vr_ts[c % cap] - ta) / 1e9 - mx
-        dy = (vr_px[c % cap] - pa) / 1e9 - my
+    i = start
+    for _ in range(n):
+        dx = (vr_ts[i] - ta) / 1e9 - mx
+        dy = (vr_px[i] - pa) / 1e9 - my
         sxx += dx * dx
         sxy += dx * dy
+        i = i + 1 if i + 1 < cap else 0
     if sxx == 0.0:
         return 0.0
     return sxy / sxx
