@@ -78,6 +78,7 @@ def run(lake: Path, date: dt.date, silver: bool) -> None:
     )
 
 
+_HEAD = re.compile(r"^\s*\d+/\d+\s+[\d.]+:")
 _MANGLED = re.compile(r"_ZN\d+(\w+?)\d+(\w+?)\d+(\w+?)B\d")
 
 
@@ -114,8 +115,8 @@ def report(data: Path, hz: int) -> None:
     for line in text.splitlines():
         if not line.strip():
             continue
-        if not line[0].isspace():
-            head, _, rest = line.partition(": ")
+        if _HEAD.match(line):  # "pid/tid time: ..." (pids are right-aligned)
+            head, _, rest = line.strip().partition(": ")
             stamp = None
             if rest.strip():
                 count(head, rest.strip())
