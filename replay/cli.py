@@ -31,9 +31,11 @@ def _on_sigint(signum: int, frame: FrameType | None) -> None:
 
 
 def _quiet_unraisable(unraisable: Any) -> None:
-    """An interrupt that landed in a callback Python cannot propagate from (numba's LLVM hooks
-    during a compile) is reported once, by the exit path, not as an 'Exception ignored' trace."""
-    if _interrupted and isinstance(unraisable.exc_value, KeyboardInterrupt):
+    """After Ctrl-C, what Python cannot propagate is reported once, by the exit path, not as an
+    'Exception ignored' trace: the interrupt itself landing in a callback (numba's LLVM hooks
+    during a compile), and finalizers failing at shutdown on objects it left half made
+    (llvmlite's ``ObjectRef.__del__`` on a reference whose construction it cut short)."""
+    if _interrupted:
         return
     sys.__unraisablehook__(unraisable)
 
