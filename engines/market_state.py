@@ -48,6 +48,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from engines.borrowing_jit import borrowing_njit
 from engines.config import PRICE_SCALE, EngineConfig
 from engines.events import (
     F_LAST,
@@ -170,14 +171,14 @@ _INIT_GRID = 4096  # ticks: 1024 ES points
 # =====================================================================================
 # kernels
 # =====================================================================================
-@njit(cache=True, _nrt=False)  # no refcounts: takes arrays, allocates none
+@borrowing_njit
 def _bucket(ts: int, t0: int, snap: int) -> int:
     if ts <= t0:
         return 0
     return (ts - t0 + snap - 1) // snap
 
 
-@njit(cache=True, _nrt=False)  # no refcounts: takes arrays, allocates none
+@borrowing_njit
 def _canon(lv, r, side, sgn):  # type: ignore[no-untyped-def]
     """Non-empty level count, and whether they form a prefix sorted best-first (fast path)."""
     c = 0
@@ -191,7 +192,7 @@ def _canon(lv, r, side, sgn):  # type: ignore[no-untyped-def]
     return c, ok
 
 
-@njit(cache=True, _nrt=False)  # no refcounts: takes arrays, allocates none
+@borrowing_njit
 def _log(dlog, dn, bucket, side, p, d):  # type: ignore[no-untyped-def]
     dlog[dn, 0] = bucket
     dlog[dn, 1] = side
@@ -234,7 +235,7 @@ def _size_flow(pv, pr, nv, nr, side, bucket, dlog, dn):  # type: ignore[no-untyp
     return dn
 
 
-@njit(cache=True, _nrt=False)  # no refcounts: takes arrays, allocates none
+@borrowing_njit
 def _side_flow(pv, pr, nv, nr, side, bucket, dlog, dn):  # type: ignore[no-untyped-def]
     """Append the per-price size changes of one side between two records (SPEC §5.1).
 
@@ -320,7 +321,7 @@ def _side_flow(pv, pr, nv, nr, side, bucket, dlog, dn):  # type: ignore[no-untyp
     return dn
 
 
-@njit(cache=True, _nrt=False)  # no refcounts: takes arrays, allocates none
+@borrowing_njit
 def _classify(bpx0, bsz0, apx0, asz0):  # type: ignore[no-untyped-def]
     """0 valid, 1 crossed, 2 locked, 3 one-sided (or empty)."""
     if bpx0 == UNDEF_PRICE or bsz0 <= 0 or apx0 == UNDEF_PRICE or asz0 <= 0:
@@ -332,14 +333,14 @@ def _classify(bpx0, bsz0, apx0, asz0):  # type: ignore[no-untyped-def]
     return 0
 
 
-@njit(cache=True, _nrt=False)  # no refcounts: takes arrays, allocates none
+@borrowing_njit
 def _copy_row(books, plane, lv, r):  # type: ignore[no-untyped-def]
     for f in range(4):
         for k in range(N_LEVELS):
             books[plane, f, k] = lv[r, f, k]
 
 
-@njit(cache=True, _nrt=False)  # no refcounts: takes arrays, allocates none
+@borrowing_njit
 def _fold_depth_kernel(meta, books, dlog, ts, flags, lv, start):  # type: ignore[no-untyped-def]
     """Fold records [start, n): depth-flow contributions and the book. Returns where it stopped.
 
@@ -436,7 +437,7 @@ def _mid_path_kernel(mid0, seen0, flags, lv, out):  # type: ignore[no-untyped-de
         out[r] = mid
 
 
-@njit(cache=True, _nrt=False)  # no refcounts: takes arrays, allocates none
+@borrowing_njit
 def _close_sweep_cluster(meta, sw):  # type: ignore[no-untyped-def]
     """End the open cluster; keep it only if it is a sweep (size and two-price rules)."""
     if (
@@ -472,7 +473,7 @@ def update_hilo(a, first, i_hi, i_lo, px):  # type: ignore[no-untyped-def]
             a[i_lo] = px
 
 
-@njit(cache=True, _nrt=False)  # no refcounts: takes arrays, allocates none
+@borrowing_njit
 def _fold_trades_kernel(meta, tlog, vr_ts, vr_px, sw, ts, px, sz, side, start):  # type: ignore[no-untyped-def]
     """Fold trades [start, n). Returns (stop index, grow mask: 1 log, 2 velocity ring, 4 sweeps)."""
     t0 = meta[M_T0]
@@ -567,7 +568,7 @@ def _fold_trades_kernel(meta, tlog, vr_ts, vr_px, sw, ts, px, sz, side, start): 
     return r, need
 
 
-@njit(cache=True, _nrt=False)  # no refcounts: takes arrays, allocates none
+@borrowing_njit
 def _slot_of(meta, odd_px, p):  # type: ignore[no-untyped-def]
     """Dense slot of an exact price; off-grid prices live after the grid. -1 if absent."""
     tick = meta[M_TICK]
@@ -583,7 +584,7 @@ def _slot_of(meta, odd_px, p):  # type: ignore[no-untyped-def]
     return -1
 
 
-@njit(cache=True, _nrt=False)  # no refcounts: takes arrays, allocates none
+@borrowing_njit
 def _prepass_kernel(meta, dlog, tlog, odd_px, target):  # type: ignore[no-untyped-def]
     """Before closing: grid index range, off-grid prices (new, all) and entries the close needs."""
     tick = meta[M_TICK]
@@ -648,7 +649,7 @@ def _live_range_kernel(meta, ent_px):  # type: ignore[no-untyped-def]
     return lo, hi, odd[:n_odd]
 
 
-@njit(cache=True, _nrt=False)  # no refcounts: takes arrays, allocates none
+@borrowing_njit
 def _slot_insert(meta, odd_px, p):  # type: ignore[no-untyped-def]
     s = _slot_of(meta, odd_px, p)
     if s >= 0:
@@ -659,7 +660,7 @@ def _slot_insert(meta, odd_px, p):  # type: ignore[no-untyped-def]
     return meta[M_NGRID] + j
 
 
-@njit(cache=True, _nrt=False)  # no refcounts: takes arrays, allocates none
+@borrowing_njit
 def _close_kernel(
     meta, dlog, tlog, scratch, mark, touched, sums, odd_px, ent_b, ent_px, ent_v, target
 ):  # type: ignore[no-untyped-def]
@@ -767,7 +768,7 @@ def _close_kernel(
     meta[M_ENT_HEAD] = head
 
 
-@njit(cache=True, _nrt=False)  # no refcounts: takes arrays, allocates none
+@borrowing_njit
 def _query_kernel(meta, sums, odd_px, ent_b, ent_px, ent_v, lo, hi, wb, out):  # type: ignore[no-untyped-def]
     """Window sums of every field over closed price intervals [lo[m], hi[m]], last wb buckets."""
     tick = meta[M_TICK]
@@ -812,7 +813,7 @@ def _query_kernel(meta, sums, odd_px, ent_b, ent_px, ent_v, lo, hi, wb, out):  #
                 e = e - 1 if e > 0 else cap - 1
 
 
-@njit(cache=True, _nrt=False)  # no refcounts: takes arrays, allocates none
+@borrowing_njit
 def _velocity_kernel(meta, vr_ts, vr_px, now):  # type: ignore[no-untyped-def]
     """Least-squares slope (points/s) of the prints in (now - W_v, now], in event order."""
     cap = meta[M_VR_CAP]
@@ -853,7 +854,7 @@ def _velocity_kernel(meta, vr_ts, vr_px, now):  # type: ignore[no-untyped-def]
     return sxy / sxx
 
 
-@njit(cache=True, _nrt=False)  # no refcounts: takes arrays, allocates none
+@borrowing_njit
 def _sweep_kernel(meta, sw, now, lo, hi, out):  # type: ignore[no-untyped-def]
     """Largest-notional sweep ending in (now - W_t, now] whose [min, max] meets [lo, hi].
 

@@ -17,6 +17,7 @@ import numpy as np
 from numba import njit
 
 from engines.black76 import _INV_SQRT_2PI, NS_PER_YEAR
+from engines.borrowing_jit import borrowing_njit
 from engines.config import PRICE_SCALE
 from engines.events import SIDE_ASK, SIDE_BID, UNDEF_PRICE
 from engines.market_state import (
@@ -176,13 +177,13 @@ VWAP_MAX_SIZE = 9_000_000_000_000_000  # Σ size bound of the exact VWAP divisio
 NO_SPOT = np.iinfo(np.int64).min
 
 
-@njit(cache=True, _nrt=False)  # no refcounts: takes arrays, allocates none
+@borrowing_njit
 def _window_hilo(cx, i_has, i_hi, i_lo, px):  # type: ignore[no-untyped-def]
     update_hilo(cx, cx[i_has] == 0, i_hi, i_lo, px)
     cx[i_has] = 1
 
 
-@njit(cache=True, _nrt=False)  # no refcounts: takes arrays, allocates none
+@borrowing_njit
 def _fold_context(pi, cx, closes, ts, px, a, b):  # type: ignore[no-untyped-def]
     """session_context.fold_trades for trades [a, b): PM/OR extremes and 2-minute bar closes."""
     cap = closes.shape[0] - 1  # closed bars an SMA may read (the largest period)
@@ -205,7 +206,7 @@ def _fold_context(pi, cx, closes, ts, px, a, b):  # type: ignore[no-untyped-def]
         cx[CX_PEND_CLOSE] = p
 
 
-@njit(cache=True, _nrt=False)  # no refcounts: takes arrays, allocates none
+@borrowing_njit
 def _sma(pi, cx, closes, period, t):  # type: ignore[no-untyped-def]
     """SessionContext.sma: floor mean of the last ``period`` closed-bar closes, NONE if short.
 
@@ -226,7 +227,7 @@ def _sma(pi, cx, closes, period, t):  # type: ignore[no-untyped-def]
     return acc // period
 
 
-@njit(cache=True, _nrt=False)  # no refcounts: takes arrays, allocates none
+@borrowing_njit
 def _vwap(meta, st):  # type: ignore[no-untyped-def]
     """floor((hi·1e9 + lo) / size) without 128-bit ints: exact for any session volume below
     9e15 contracts (``lo`` is kept below 1e9 by the accumulation in ``market_state``)."""
@@ -273,7 +274,7 @@ def _gamma_b76(f, sigma, log_fk, sqrt_t, disc):  # type: ignore[no-untyped-def]
     return disc * _INV_SQRT_2PI * math.exp(-0.5 * d1 * d1) / (f * sd)
 
 
-@njit(cache=True, _nrt=False)  # no refcounts: takes arrays, allocates none
+@borrowing_njit
 def _gamma_view(pi, pf, fz, gs, spot, t, gex, sg, scg, spg, svol):  # type: ignore[no-untyped-def]
     """fuel.snap_gamma restricted to strikes within spot ± P_GAMMA_RANGE (all any query reads)."""
     position, volume, last_iv = fz
@@ -330,7 +331,7 @@ def _gamma_view(pi, pf, fz, gs, spot, t, gex, sg, scg, spg, svol):  # type: igno
     return (g_strike, gex, ia, ib, u_strike, sg, scg, spg, svol, sa, sb)
 
 
-@njit(cache=True, _nrt=False)  # no refcounts: takes arrays, allocates none
+@borrowing_njit
 def _universe(pi, pf, meta, cx, closes, lv, gv, spot, t, st, uni):  # type: ignore[no-untyped-def]
     """level_universe.build_universe into (upx, utype, urank); returns the level count."""
     upx, utype, urank, rank = uni
@@ -430,7 +431,7 @@ def _confidence(pf, bc, tc, fc):  # type: ignore[no-untyped-def]
     return LOW
 
 
-@njit(cache=True, _nrt=False)  # no refcounts: takes arrays, allocates none
+@borrowing_njit
 def _score_level(pi, pf, env, lvs, slots, st, i, row):  # type: ignore[no-untyped-def]
     """signal_service._score_level for universe entry ``i`` into output row ``row``."""
     ms, books, sw, gv, uni, ring, scratch, oi, ox, t, spot, velocity, first = env
@@ -515,7 +516,7 @@ def _push_spot(ring, st, spot):  # type: ignore[no-untyped-def]
         st[ST_RING_RUN] += 1
 
 
-@njit(cache=True, _nrt=False)  # no refcounts: takes arrays, allocates none
+@borrowing_njit
 def _needs_close_prep(meta, dlog, tlog, odd_px, target):  # type: ignore[no-untyped-def]
     """MarketState._close_through's capacity test: grid, off-grid table or entry ring too small."""
     lo, hi, n_odd, _, n_contrib = _prepass_kernel(meta, dlog, tlog, odd_px, target)
@@ -616,7 +617,7 @@ def run(
             return FLUSH
 
 
-@njit(cache=True, _nrt=False)  # no refcounts: takes arrays, allocates none
+@borrowing_njit
 def _score_snap(
     pi,
     pf,

@@ -15,6 +15,7 @@ import math
 import numpy as np
 from numba import njit
 
+from engines.borrowing_jit import borrowing_njit
 from engines.config import NS_PER_S, PRICE_SCALE
 from engines.events import SIDE_BID, UNDEF_PRICE
 from engines.market_state import (
@@ -229,7 +230,7 @@ def tape(pi, ms, sw, level_px, brk, now, qlo, qhi, qout, swout, oi, ox, row):  #
     return tot, imbalance, swdir, conf
 
 
-@njit(cache=True, _nrt=False)  # no refcounts: takes arrays, allocates none
+@borrowing_njit
 def _argmax_first(g, a, b, step):  # type: ignore[no-untyped-def]
     """np.argmax over g[a], g[a+step], ... (b exclusive): first maximum, a NaN wins."""
     best = a
@@ -243,7 +244,7 @@ def _argmax_first(g, a, b, step):  # type: ignore[no-untyped-def]
     return best
 
 
-@njit(cache=True, _nrt=False)  # no refcounts: takes arrays, allocates none
+@borrowing_njit
 def wall(ks, g, a, b, step, threshold):  # type: ignore[no-untyped-def]
     """engines.fuel._wall over ks[a..b) walked by ``step`` (nearest first); NONE when absent."""
     if a == b:
@@ -254,7 +255,7 @@ def wall(ks, g, a, b, step, threshold):  # type: ignore[no-untyped-def]
     return NONE
 
 
-@njit(cache=True, _nrt=False)  # no refcounts: takes arrays, allocates none
+@borrowing_njit
 def flip(ks, g, a, b):  # type: ignore[no-untyped-def]
     """engines.fuel._flip over strikes [a, b): first sign change among non-zero GEX, floored."""
     prev = -1
@@ -269,7 +270,7 @@ def flip(ks, g, a, b):  # type: ignore[no-untyped-def]
     return NONE
 
 
-@njit(cache=True, _nrt=False)  # no refcounts: takes arrays, allocates none
+@borrowing_njit
 def wall_pair(ks, call_g, put_g, a, b, center, threshold):  # type: ignore[no-untyped-def]
     """(call wall strictly above ``center``, put wall strictly below) over strikes [a, b)."""
     up = a
