@@ -4,7 +4,12 @@ the read floor (Bronze columns replay needs, merged, no engines), replay, and de
 Each measurement runs in its own subprocess so peak RSS is that step's alone. Results go to
 `.bench/result.json` and the table between the markers in BENCHMARKS.md is regenerated.
 
-    python scripts/bench.py [--sizes hour,day-first-hour,day] [--out .bench] [--no-determinism]
+    python scripts/bench.py [--sizes hour,2h-i4,day-first-hour,day] [--out .bench]
+                            [--no-determinism]
+
+Besides the sessions' tables it measures issue 22's two side-by-side figures: replay against a
+full multi-threaded read of the same Bronze partitions (every column, `pyarrow.parquet.read_table`),
+and a 30-minute session's whole `levelreplay replay` process (interpreter start to exit).
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SIZES = {
     # name: generate_session kwargs
     "hour": {"minutes": 60, "start": "08:30", "intensity": 1.0},
+    "2h-i4": {"minutes": 120, "start": "08:30", "intensity": 4.0},
+    "30m": {"minutes": 30, "start": "08:30", "intensity": 1.0},
     "day": {"minutes": 1380, "start": "17:00", "intensity": 7.0},
 }
 MARK_BEGIN = "<!-- bench:begin -->"
@@ -95,6 +102,15 @@ for ch in merged_chunks(
 ):
     n += len(ch)
 res = {'events': n, 'seconds': time.perf_counter() - t}
+"""
+
+FULL_READ = """
+import pyarrow.parquet as pq
+from pathlib import Path
+parts = sorted(Path(sys.argv[1], "bronze").glob(f"*/date={sys.argv[2]}/*.parquet"))
+t = time.perf_counter()
+rows = sum(pq.read_table(p, use_threads=True).num_rows for p in parts)
+res = {'rows': rows, 'files': len(parts), 'seconds': time.perf_counter() - t}
 """
 
 CUT = """
@@ -210,6 +226,7 @@ def bench_session(out: Path, name: str, determinism: bool) -> dict:
     ing_all = _child(INGEST, str(lake), *map(str, files))
     date = json.loads((d / "episodes.json").read_text())[0]["trade_date"]
     floor = _child(READ_FLOOR, str(lake), date)
+    full = _child(FULL_READ, str(lake), date)
     rep = _child(REPLAY, str(lake), date, str(out / f"gold-{name}"), "none", "bronze")
     silver = _child(SILVER, str(lake), date)
     rep_s = _child(REPLAY, str(lake), date, str(out / f"gold-{name}-silver"), "none", "silver")
@@ -231,6 +248,8 @@ def bench_session(out: Path, name: str, determinism: bool) -> dict:
         "read_floor_s": floor["seconds"],
         "read_floor_events": floor["events"],
         "read_floor_rss_mb": floor["peak_rss_mb"],
+        "full_read_s": full["seconds"],
+        "full_read_rows": full["rows"],
         "replay_s": rep["seconds"],
         "replay_events": rep["events"],
         "replay_snaps": rep["snaps"],
@@ -250,7 +269,37 @@ def bench_session(out: Path, name: str, determinism: bool) -> dict:
     return result
 
 
-def table(results: list[dict], mach: str) -> str:
+def _full(r: dict, over: float | None = None) -> str:
+    """The full-read cell, or ``over`` ÷ it (``-`` for a result recorded before it existed)."""
+    if "full_read_s" not in r:
+        return "-"
+    return f"{r['full_read_s']:.2f} s" if over is None else f"{over / r['full_read_s']:.1f}"
+
+
+def process_seconds(out: Path, tries: int = 3) -> dict:
+    """A 30-minute session's whole ``levelreplay replay`` process, interpreter start to exit
+    (imports, numba's cache load, session setup, replay, Gold and manifest fsynced)."""
+    d = generate(out, "30m")
+    lake = out / "lake-30m"
+    shutil.rmtree(lake, ignore_errors=True)
+    _child(INGEST, str(lake), *map(str, sorted(d.glob("*.dbn.zst"))))
+    date = json.loads((d / "episodes.json").read_text())[0]["trade_date"]
+    cli = Path(sys.executable).parent / "levelreplay"
+    cmd = [str(cli), "replay", "--lake", str(lake), "--date", date]
+    walls = []
+    for _ in range(tries):
+        t = time.perf_counter()
+        subprocess.run(
+            [*cmd, "--out", str(out / "gold-30m"), "--force"],
+            check=True,
+            capture_output=True,
+            cwd=ROOT,
+        )
+        walls.append(time.perf_counter() - t)
+    return {"session": "30m", "tries": walls, "best_s": min(walls)}
+
+
+def table(results: list[dict], mach: str, proc: dict | None = None) -> str:
     lines = [
         f"Machine: {mach}. Command: `make bench` (`python scripts/bench.py`).",
         "",
@@ -269,17 +318,19 @@ def table(results: list[dict], mach: str) -> str:
         )
     lines += [
         "",
-        "| session | events replayed | snaps | Gold rows | read floor | replay | replay ÷ floor "
+        "| session | events replayed | snaps | Gold rows | read floor | full read | replay "
+        "| replay ÷ floor | replay ÷ full read "
         "| events/s | Gold rows/s | peak RSS replay | digest, 2nd run (chunk 65 536) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         same = r.get("digests_equal")
         det = "-" if same is None else ("equal" if same else "DIFFERENT")
         lines.append(
             f"| {r['session']} | {r['replay_events']:,} | {r['replay_snaps']:,} | "
-            f"{r['replay_rows']:,} | {r['read_floor_s']:.1f} s | {r['replay_s']:.1f} s | "
-            f"{r['replay_s'] / r['read_floor_s']:.1f} | "
+            f"{r['replay_rows']:,} | {r['read_floor_s']:.1f} s | {_full(r)} | "
+            f"{r['replay_s']:.1f} s | {r['replay_s'] / r['read_floor_s']:.1f} | "
+            f"{_full(r, r['replay_s'])} | "
             f"{r['replay_events'] / r['replay_s']:,.0f} | "
             f"{r['replay_rows'] / r['replay_s']:,.0f} | "
             f"{r['replay_rss_mb']:.0f} MB | {det} |"
@@ -303,12 +354,19 @@ def table(results: list[dict], mach: str) -> str:
     if "day" in by and "day-first-hour" in by:
         ratio = by["day"]["replay_rss_mb"] / by["day-first-hour"]["replay_rss_mb"]
         lines += ["", f"Replay peak RSS, full day ÷ its first hour: {ratio:.2f}."]
+    if proc:
+        runs = " / ".join(f"{w:.2f}" for w in proc["tries"])
+        lines += [
+            "",
+            f"A 30-minute session's whole `levelreplay replay` process (interpreter start to exit, "
+            f"numba cache warm): {proc['best_s']:.2f} s best of {len(proc['tries'])} ({runs} s).",
+        ]
     return "\n".join(lines)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--sizes", default="hour,day-first-hour,day")
+    ap.add_argument("--sizes", default="hour,2h-i4,day-first-hour,day")
     ap.add_argument("--out", default=str(ROOT / ".bench"))
     ap.add_argument(
         "--no-determinism", action="store_true", help="skip the second, chunked day replay"
@@ -321,9 +379,12 @@ def main() -> None:
         bench_session(out, s, determinism=(s == "day" and not args.no_determinism))
         for s in args.sizes.split(",")
     ]
+    proc = process_seconds(out)
     mach = machine()
-    (out / "result.json").write_text(json.dumps({"machine": mach, "ingest": results}, indent=2))
-    text = table(results, mach)
+    (out / "result.json").write_text(
+        json.dumps({"machine": mach, "ingest": results, "process_30m": proc}, indent=2)
+    )
+    text = table(results, mach, proc)
     print(text)
     bm = ROOT / "BENCHMARKS.md"
     doc = bm.read_text() if bm.exists() else f"# Benchmarks\n\n{MARK_BEGIN}\n{MARK_END}\n"
