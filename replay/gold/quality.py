@@ -22,6 +22,20 @@ PROBLEMS: dict[str, str] = {
     "ingest_excluded_bad_side": "trades with a side other than A/B/N, excluded at ingest",
     "ingest_excluded_orphan_option": "option records whose instrument had no definition",
     "ingest_out_of_order_resorted": "records out of ts_recv order in their file, re-sorted",
+    "ingest_mbo_book_started_empty": "books rebuilt from MBO without a snapshot: orders resting "
+    "before the file began are missing",
+    "ingest_mbo_unknown_order_cancel": "MBO cancels of an order never added, skipped",
+    "ingest_mbo_unknown_order_modify": "MBO modifies of an order never added, applied as adds",
+    "ingest_mbo_unknown_order_fill": "MBO fills of an order never added (the book is unchanged)",
+    "ingest_mbo_cancel_exceeds_order": "MBO cancels larger than their order, taken as the order",
+    "ingest_mbo_fill_exceeds_order": "MBO fills larger than their order (the book is unchanged)",
+    "ingest_mbo_add_of_live_order": "MBO adds of an order already in the book, taken as a replace",
+    "ingest_mbo_bad_action_or_side": "MBO records with an unknown action, or an add or modify "
+    "without a side or price, skipped",
+    "ingest_mbo_crossed_at_event_end": "MBO events that ended with the rebuilt book crossed or "
+    "locked (CME's pre-open is)",
+    "ingest_mbo_event_unterminated": "MBO files that ended inside an event (no F_LAST), closed "
+    "at their last record",
 }
 """Counter -> what a non-zero count means."""
 

@@ -31,7 +31,7 @@ from replay.lake.record_columns import split_fields
 from replay.run.prefetch import prefetch as prefetch_items
 
 DATASET = "GLBX.MDP3"
-SUPPORTED = {"mbp-10": 10, "trades": 0, "definition": 19}
+SUPPORTED = {"mbp-10": 10, "trades": 0, "definition": 19, "mbo": 160}
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _ZSTD_SKIPPABLE = range(0x184D2A50, 0x184D2A60)
 _PARQUET_MAGIC = b"PAR1"
@@ -58,6 +58,9 @@ class Chunk:
     symbol_codes: np.ndarray  # int32, -1 = unknown
     symbols: list[str]
     first_row: int  # index of the first record of this chunk in its source file
+    # each row's record index in its source file, when rows are not the file's records one to
+    # one (rows rebuilt from MBO: mbo_depth.py); None: first_row + the row's index
+    source_rows: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.columns["ts_recv"].shape[0])
@@ -73,6 +76,12 @@ class Chunk:
             return {k: v[a:b] for k, v in self.columns.items()}
         return {k: v[idx] for k, v in self.columns.items()}
 
+    def row_numbers(self, idx: np.ndarray) -> np.ndarray:
+        """The source-file record index of rows ``idx`` (Bronze's ``src_row``)."""
+        if self.source_rows is not None:
+            return self.source_rows[idx].astype(np.int64)
+        return self.first_row + idx.astype(np.int64)
+
 
 @dataclass
 class SourceFile:
@@ -80,7 +89,7 @@ class SourceFile:
 
     path: Path
     format: str  # "dbn" | "parquet"
-    schema: str  # "mbp-10" | "trades" | "definition"
+    schema: str  # "mbp-10" | "trades" | "definition" | "mbo"
     dataset: str | None
     dbn_version: int | None
     size_bytes: int
@@ -290,7 +299,7 @@ def open_source(path: Path) -> SourceFile:
         raise BadInputFile(
             f"schema {shown} is not supported",
             path=str(path),
-            expected="one of mbp-10, trades, definition",
+            expected="one of mbp-10, mbo, trades, definition",
         )
     return SourceFile(
         path=path,
@@ -311,6 +320,7 @@ def _record_struct(src: SourceFile) -> Any:
         "mbp-10": mod.MBP10Msg,
         "trades": mod.TradeMsg,
         "definition": mod.InstrumentDefMsg,
+        "mbo": mod.MBOMsg,
     }[src.schema]
 
 
@@ -462,8 +472,13 @@ _PARQUET_REQUIRED: dict[str, dict[str, tuple[str, ...]]] = {
         },
     },
     "trades": dict(_PARQUET_COMMON),
+    "mbo": {
+        **{k: v for k, v in _PARQUET_COMMON.items() if k != "depth"},
+        "order_id": ("uint64",),
+        "channel_id": ("uint8",),
+    },
 }
-_RTYPE_SCHEMA = {10: "mbp-10", 0: "trades"}
+_RTYPE_SCHEMA = {10: "mbp-10", 0: "trades", 160: "mbo"}
 
 
 def _type_ok(t: pa.DataType, want: str) -> bool:
@@ -500,7 +515,8 @@ def _open_parquet(path: Path, size: int) -> SourceFile:
         raise BadInputFile(
             "Parquet file has no 'rtype' column",
             path=str(path),
-            expected="a Databento to_parquet export of mbp-10 (rtype 10) or trades (rtype 0)",
+            expected="a Databento to_parquet export of mbp-10 (rtype 10), trades (rtype 0) or "
+            "mbo (rtype 160)",
         )
     if pf.metadata.num_rows == 0:
         kind = "trades"
@@ -510,20 +526,21 @@ def _open_parquet(path: Path, size: int) -> SourceFile:
             raise BadInputFile(
                 "column 'rtype' has no value in the first row group (null or empty)",
                 path=str(path),
-                expected="a Databento to_parquet export: rtype 10 (mbp-10) or 0 (trades) per row",
+                expected="a Databento to_parquet export: rtype 10 (mbp-10), 0 (trades) or 160 "
+                "(mbo) per row",
             )
         rt = int(first[0].as_py())
         if rt == 19:
             raise BadInputFile(
                 "Parquet definitions are not supported",
                 path=str(path),
-                expected="definitions as DBN; Parquet for mbp-10 or trades",
+                expected="definitions as DBN; Parquet for mbp-10, trades or mbo",
             )
         if rt not in _RTYPE_SCHEMA:
             raise BadInputFile(
                 f"rtype {rt} is not supported",
                 path=str(path),
-                expected="mbp-10 (rtype 10) or trades (rtype 0) rows",
+                expected="mbp-10 (rtype 10), trades (rtype 0) or mbo (rtype 160) rows",
             )
         kind = _RTYPE_SCHEMA[rt]
     for name, (want,) in _PARQUET_REQUIRED[kind].items():

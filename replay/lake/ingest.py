@@ -47,6 +47,8 @@ from replay.lake.layout import (
     read_ingest_log,
     staging_dir,
 )
+from replay.lake.mbo_depth import BookBuilder, MboPiece
+from replay.lake.mbo_kernel import MBO_COUNTERS
 from replay.lake.partition_digest import record as record_digest
 from replay.lake.partition_quality import (
     merged_entries,
@@ -59,7 +61,7 @@ from replay.lake.sorted_runs import RunSet
 from replay.lake.trade_date import day_number_to_date, trade_day_numbers
 
 DEFAULT_CHUNK_ROWS = 1 << 18
-_SCHEMA_ORDER = {"definition": 0, "mbp-10": 1, "trades": 2}
+_SCHEMA_ORDER = {"definition": 0, "mbp-10": 1, "mbo": 1, "trades": 2}
 EXCLUDED = np.uint8(255)  # a category no route takes: the record is dropped (and was counted)
 
 
@@ -94,6 +96,8 @@ class FileReport:
     ts_recv_max: int | None = None
     dates: list[str] = field(default_factory=list)
     primary_future: str | None = None
+    mbo: dict[str, int] = field(default_factory=dict)  # MBO_COUNTERS (an MBO file only)
+    mbo_started_empty: list[str] = field(default_factory=list)  # instruments without a snapshot
     error: str | None = None  # why this file was refused (nothing of it committed)
     skipped: str | None = None  # why a file found among the paths is not a source at all
 
@@ -277,6 +281,7 @@ def _ingest_one(
     tallies: Tallies = {}
     volume: dict[tuple[int, str], int] = {}
     try:
+        book = BookBuilder() if src.schema == "mbo" else None
         for chunk in iter_chunks(src, chunk_rows):
             n = len(chunk)
             rep.records_in += n
@@ -291,10 +296,16 @@ def _ingest_one(
             days = trade_day_numbers(ts)
             if src.schema == "definition":
                 _route_definitions(chunk, days, key, stage, runsets, tallies, rep, registry)
+            elif book is not None:
+                piece = book.feed(chunk)
+                _route_mbo(src, piece, key, stage, runsets, tallies, rep, registry, volume)
             else:
                 _route_market(src, chunk, days, key, stage, runsets, tallies, rep, registry, volume)
             if on_progress is not None:
                 on_progress(str(src.path), n)
+        last = book.finish() if book is not None else None
+        if last is not None:
+            _route_mbo(src, last, key, stage, runsets, tallies, rep, registry, volume)
         for (table, day), rs in sorted(runsets.items()):
             final = partition_file(lake, table, day_number_to_date(day))
             if partition_entry(lake, table, day_number_to_date(day)) is not None:
@@ -389,7 +400,7 @@ def market_table(table: str, chunk: Chunk, idx: np.ndarray, src_key: int) -> pa.
         elif name == "src_key":
             arrays.append(pa.array(np.full(idx.shape[0], src_key, dtype=np.int64)))
         elif name == "src_row":
-            arrays.append(pa.array(chunk.first_row + idx.astype(np.int64)))
+            arrays.append(pa.array(chunk.row_numbers(idx)))
         elif name in ("action", "side"):
             arrays.append(char_array(cols[name]))
         else:
@@ -434,6 +445,44 @@ def _route_market(
         for day, idx in _split_by_day(days, sel):
             _runset(runsets, table, day, stage).add(market_table(table, chunk, idx, src_key))
             rep.rows[table] += int(idx.size)
+
+
+def _route_mbo(
+    src: SourceFile,
+    piece: MboPiece,
+    src_key: int,
+    stage: Path,
+    runsets: dict[tuple[str, int], RunSet],
+    tallies: Tallies,
+    rep: FileReport,
+    registry: ins.Registry,
+    volume: dict[tuple[int, str], int],
+) -> None:
+    """An MBO chunk's rebuilt rows go where an MBP-10 file's and a trades file's would; what the
+    book builder counted goes on the depth partition of each record's date. Every depth partition
+    this file writes carries every MBO counter, zeros included: that is how a session knows its
+    depth was rebuilt from MBO."""
+    for schema, part in (("mbp-10", piece.depth), ("trades", piece.trades)):
+        if len(part):
+            days = trade_day_numbers(part.columns["ts_recv"])
+            as_src = dataclasses.replace(src, schema=schema)
+            _route_market(
+                as_src, part, days, src_key, stage, runsets, tallies, rep, registry, volume
+            )
+    ts = piece.ts_recv
+    dated = ts > 0  # a record without a time has no date to count on (it is in the report)
+    days = trade_day_numbers(ts)
+    for i, name in enumerate(MBO_COUNTERS):
+        hit = ((piece.counted & np.uint16(1 << i)) != 0) & dated
+        if hit.any():
+            rep.mbo[name] = rep.mbo.get(name, 0) + _tally(tallies, "futures_mbp10", name, days[hit])
+    for day in np.unique(trade_day_numbers(piece.depth.columns["ts_recv"])).tolist():
+        per = tallies.setdefault(("futures_mbp10", int(day)), {})
+        for name in MBO_COUNTERS:
+            per.setdefault(name, 0)
+    for name in piece.started_empty:
+        if name not in rep.mbo_started_empty:
+            rep.mbo_started_empty.append(name)
 
 
 def _exclude_bad_values(

@@ -43,8 +43,22 @@ def format_report(r: FileReport) -> str:
         f"re-sorted {r.out_of_order_resorted}; duplicates dropped {r.duplicate_records}; "
         f"overlap with other files {r.overlap_records} (stored once); "
         f"dates {','.join(r.dates) or '-'}; "
-        f"primary future {r.primary_future or '-'}; span {span}"
+        f"primary future {r.primary_future or '-'}; span {span}" + _mbo_part(r)
     )
+
+
+def _mbo_part(r: FileReport) -> str:
+    """What rebuilding the book from an MBO file counted, and which books had no snapshot."""
+    if r.schema != "mbo":
+        return ""
+    found = ", ".join(f"{k.removeprefix('mbo_').replace('_', ' ')} {v}" for k, v in r.mbo.items())
+    out = f"; book rebuilt from MBO ({found or 'every order action consistent'})"
+    if r.mbo_started_empty:
+        out += (
+            "; book started from an empty state (no snapshot or clear before the first record): "
+            + ", ".join(r.mbo_started_empty)
+        )
+    return out
 
 
 def print_reports(reports: list[FileReport], lake: Path) -> None:

@@ -25,6 +25,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from replay.common.atomic import write_bytes_atomic
+from replay.lake.mbo_kernel import MBO_COUNTERS
 
 QUALITY_KEY = b"levelreplay.ingest_quality"
 COUNTERS = (
@@ -38,6 +39,9 @@ COUNTERS = (
     "overlap_records",
 )
 """What ingest counts per partition; the manifest reports each as ``ingest_<name>``."""
+OPTIONAL = MBO_COUNTERS
+"""Counted only for depth rebuilt from MBO: present in an entry (zeros too) only then, and in a
+manifest only when one of its partitions has them, so an MBP-10 session's manifest is as before."""
 
 Entries = dict[str, dict[str, int]]  # source key (hex) -> counter -> count
 
@@ -53,14 +57,22 @@ def read_entries(path: Path) -> Entries:
     raw = md.get(QUALITY_KEY)
     if raw is None:
         return {}
-    doc = json.loads(raw)
-    return {str(k): {c: int(v.get(c, 0)) for c in COUNTERS} for k, v in doc.items()}
+    return _entries(json.loads(raw))
+
+
+def _entries(doc: dict) -> Entries:
+    return {str(k): _counts(v) for k, v in doc.items()}
+
+
+def _counts(v: dict) -> dict[str, int]:
+    """An entry's counters: every one of COUNTERS, and those of OPTIONAL it holds."""
+    return {c: int(v.get(c, 0)) for c in COUNTERS} | {c: int(v[c]) for c in OPTIONAL if c in v}
 
 
 def merged_entries(existing: Path | None, src_key: int, counts: dict[str, int]) -> Entries:
     """The partition's entries after this source file's commit: its own entry replaced."""
     out = read_entries(existing) if existing is not None and existing.is_file() else {}
-    out[source_tag(src_key)] = {c: int(counts.get(c, 0)) for c in COUNTERS}
+    out[source_tag(src_key)] = _counts(counts)
     return out
 
 
@@ -89,14 +101,13 @@ def orphan_file(lake: Path, table: str, date: dt.date) -> Path:
 def read_orphan_entries(path: Path) -> Entries:
     if not path.is_file():
         return {}
-    doc = json.loads(path.read_text(encoding="utf-8"))
-    return {str(k): {c: int(v.get(c, 0)) for c in COUNTERS} for k, v in doc.items()}
+    return _entries(json.loads(path.read_text(encoding="utf-8")))
 
 
 def record_orphan_counts(path: Path, src_key: int, counts: dict[str, int]) -> None:
     """Add (or replace) one source file's entry, atomically (callers hold the ingest lock)."""
     entries = read_orphan_entries(path)
-    entries[source_tag(src_key)] = {c: int(counts.get(c, 0)) for c in COUNTERS}
+    entries[source_tag(src_key)] = _counts(counts)
     text = json.dumps(entries, sort_keys=True, indent=1) + "\n"
     write_bytes_atomic(path, text.encode(), tag="quality")
 
@@ -108,6 +119,7 @@ def partition_counts(paths: Iterable[Path], orphans: Iterable[Path] = ()) -> dic
     found = [read_entries(p) for p in paths] + [read_orphan_entries(p) for p in orphans]
     for entries in found:
         for counts in entries.values():
-            for c in COUNTERS:
-                total[c] += counts[c]
-    return {f"ingest_{c}": total[c] for c in COUNTERS}
+            for c, n in counts.items():
+                total[c] = total.get(c, 0) + n
+    ordered = list(COUNTERS) + [c for c in OPTIONAL if c in total]
+    return {f"ingest_{c}": total[c] for c in ordered}
