@@ -93,30 +93,28 @@ def test_wrong_dataset(tmp_path: Path) -> None:
 
 
 def test_unsupported_schema(tmp_path: Path) -> None:
-    rec = d.MBOMsg(
+    rec = d.MBP1Msg(
         publisher_id=1,
         instrument_id=ES,
         ts_event=T0,
-        order_id=1,
         price=6800 * f.PX,
         size=1,
-        flags=d.F_LAST,
-        channel_id=0,
         action=d.Action("A"),
         side=d.Side("B"),
+        depth=0,
         ts_recv=T0,
-        ts_in_delta=0,
+        flags=d.F_LAST,
         sequence=1,
     )
     bad = f.write_dbn(
-        tmp_path / "es.mbo.dbn.zst", f.metadata(d.Schema.MBO, {"ESZ5": ES}, T0, T0 + 1), [rec]
+        tmp_path / "es.mbp-1.dbn.zst", f.metadata(d.Schema.MBP_1, {"ESZ5": ES}, T0, T0 + 1), [rec]
     )
     _expect_refusal(
         [bad],
         tmp_path / "lake",
-        "es.mbo.dbn.zst",
-        "schema mbo is not supported",
-        "mbp-10, trades, definition",
+        "es.mbp-1.dbn.zst",
+        "schema mbp-1 is not supported",
+        "mbp-10, mbo, trades, definition",
     )
 
 
