@@ -207,9 +207,12 @@ def sample(
     date: Annotated[str, typer.Option(help="CME trade date YYYY-MM-DD")] = "2025-11-14",
     days: Annotated[int, typer.Option(help="consecutive sessions to write")] = 1,
     intensity: Annotated[float, typer.Option(help="event-rate multiplier")] = 1.0,
+    schema: Annotated[
+        str, typer.Option(help="futures depth as mbp-10 (plus a trades file) or mbo (orders)")
+    ] = "mbp-10",
 ) -> None:
     """Write a synthetic but realistic ES session as real DBN files."""
-    from replay.sample import generate_session
+    from replay.sample import SCHEMAS, generate_session
 
     _date(date)
     checks = (
@@ -222,13 +225,21 @@ def sample(
         ),
         (seed >= 0, f"--seed {seed}", "a non-negative integer"),
         (_is_hh_mm(start), f"--start {start}", "HH:MM, 00:00..23:59, America/Chicago"),
+        (schema in SCHEMAS, f"--schema {schema}", " or ".join(SCHEMAS)),
     )
     for ok, what, expected in checks:
         if not ok:
             raise UserError(what, expected=expected)
 
     res = generate_session(
-        out, seed=seed, minutes=minutes, start=start, date=date, days=days, intensity=intensity
+        out,
+        seed=seed,
+        minutes=minutes,
+        start=start,
+        date=date,
+        days=days,
+        intensity=intensity,
+        schema=schema,
     )
     for path in res.files:
         typer.echo(str(path))

@@ -10,6 +10,10 @@ sessions (``days > 1``, weekends skipped) sit side by side:
     glbx-mdp3-YYYYMMDD.opt-trades.dbn.zst   0DTE option trades (schema trades)
     episodes.json                           the scripted episodes of every session written
 
+With ``schema="mbo"`` the outright and spread depth and trades are written instead as one MBO
+file, ``glbx-mdp3-YYYYMMDD.mbo.dbn.zst``: the order actions of the same books and prints
+(``mbo_orders.py``), so the two schemas of one seed describe the same market.
+
 Same seed and arguments ⇒ byte-identical files: one ``Generator(PCG64(seed))`` drives everything
 in a fixed order and the compressor is single-threaded at a fixed level. Memory stays bounded: the
 session is simulated and written in 30-second chunks.
@@ -17,6 +21,7 @@ session is simulated and written in 30-second chunks.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 from dataclasses import dataclass
@@ -29,11 +34,13 @@ from replay.sample import book_sim as bs
 from replay.sample import options as opt
 from replay.sample.dbn_writer import (
     DEFINITION_DTYPE,
+    MBO_DTYPE,
     MBP10_DTYPE,
     TRADE_DTYPE,
     DbnWriter,
     build_metadata,
 )
+from replay.sample.mbo_orders import OrderFlow
 from replay.sample.scenario import (
     GRID,
     NS,
@@ -52,6 +59,7 @@ from replay.sample.scenario import (
 __all__ = ["Episode", "SampleResult", "generate_session"]
 
 CHUNK_NS = 30 * NS
+SCHEMAS = ("mbp-10", "mbo")
 DEPTH_CAP = 131_072
 TRADE_CAP = 65_536
 
@@ -77,10 +85,14 @@ def generate_session(
     date: str = "2025-11-14",
     days: int = 1,
     intensity: float = 1.0,
+    schema: str = "mbp-10",
 ) -> SampleResult:
-    """Write ``days`` synthetic sessions of ``minutes`` from ``start`` (CT) into ``out_dir``."""
+    """Write ``days`` synthetic sessions of ``minutes`` from ``start`` (CT) into ``out_dir``;
+    the futures depth as ``schema`` ``mbp-10`` (with a trades file) or ``mbo``."""
     if days < 1:
         raise ValueError(f"days {days}: expected >= 1")
+    if schema not in SCHEMAS:
+        raise ValueError(f"schema {schema!r}: expected one of {', '.join(SCHEMAS)}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     rng = np.random.Generator(np.random.PCG64(seed))
@@ -92,7 +104,7 @@ def generate_session(
     for trade_date in dates:
         sigma_atm = 0.15 + float(rng.normal(0.0, 0.01))
         plan = build_plan(rng, trade_date, start, minutes, intensity, open_pts)
-        written, eps, open_pts = _write_session(rng, out_dir, plan, sigma_atm)
+        written, eps, open_pts = _write_session(rng, out_dir, plan, sigma_atm, schema)
         for path, n in written:
             files.append(path)
             counts[path.name] = n
@@ -106,7 +118,7 @@ def generate_session(
 
 
 def _write_session(
-    rng: np.random.Generator, out_dir: Path, plan: SessionPlan, sigma_atm: float
+    rng: np.random.Generator, out_dir: Path, plan: SessionPlan, sigma_atm: float, schema: str
 ) -> tuple[list[tuple[Path, int]], tuple[Episode, ...], float]:
     """Simulate one session chunk by chunk; returns files, episodes and the closing mid."""
     chain = opt.build_chain(plan.trade_date, plan.open_px, plan.future, sigma_atm)
@@ -155,10 +167,23 @@ def _write_session(
         "mbp": out_dir / f"{stem}.mbp-10.dbn.zst",
         "trd": out_dir / f"{stem}.trades.dbn.zst",
         "opt": out_dir / f"{stem}.opt-trades.dbn.zst",
+        "mbo": out_dir / f"{stem}.mbo.dbn.zst",
     }
+    mbo = schema == "mbo"
+    flow = OrderFlow(insts, bases, ticks, (GRID, SPREAD_GRID)) if mbo else None
+    depth_out = (
+        DbnWriter(paths["mbo"], meta(databento_dbn.Schema.MBO, book_syms), MBO_DTYPE)
+        if mbo
+        else DbnWriter(paths["mbp"], meta(databento_dbn.Schema.MBP_10, book_syms), MBP10_DTYPE)
+    )
+    trades_out = (
+        None
+        if mbo
+        else DbnWriter(paths["trd"], meta(databento_dbn.Schema.TRADES, book_syms), TRADE_DTYPE)
+    )
     with (
-        DbnWriter(paths["mbp"], meta(databento_dbn.Schema.MBP_10, book_syms), MBP10_DTYPE) as wm,
-        DbnWriter(paths["trd"], meta(databento_dbn.Schema.TRADES, book_syms), TRADE_DTYPE) as wt,
+        depth_out as wm,
+        trades_out or contextlib.nullcontext() as wt,
         DbnWriter(paths["opt"], meta(databento_dbn.Schema.TRADES, opt_syms), TRADE_DTYPE) as wo,
     ):
         for c0 in range(plan.start_ns, plan.end_ns, CHUNK_NS):
@@ -187,8 +212,11 @@ def _write_session(
                     buf.t_u1,
                 )
                 depth = bs.depth_records(buf, nd)
-                wm.write(depth)
-                wt.write(bs.trade_records(buf, nt))
+                if flow is not None:
+                    wm.write(flow.convert(depth))  # the trades are in it, as T records
+                else:
+                    wm.write(depth)
+                    wt.write(bs.trade_records(buf, nt))
                 ts, mid = _futures_mids(depth, fut.instrument_id)
                 mid_ts.append(ts)
                 mid_px.append(mid)
@@ -215,12 +243,9 @@ def _write_session(
             opt_seq += recs.shape[0]
             if recs.shape[0]:
                 opt_last_recv = int(recs["ts_recv"][-1])
-    written = [
-        (defs_path, n_defs),
-        (paths["mbp"], wm.count),
-        (paths["trd"], wt.count),
-        (paths["opt"], wo.count),
-    ]
+    written = [(defs_path, n_defs), (wm.path, wm.count)]
+    written += [] if wt is None else [(wt.path, wt.count)]
+    written.append((paths["opt"], wo.count))
     close = 0.5 * (st[bs.ST_FUT_BB] + st[bs.ST_FUT_BA]) * TICK_UNITS + plan.grid_base
     return written, finalize_episodes(plan, sweep_out), close / PRICE_SCALE
 

@@ -22,15 +22,22 @@ import zstandard
 MBP10_DTYPE = np.dtype(databento_dbn.MBP10Msg._dtypes)
 TRADE_DTYPE = np.dtype(databento_dbn.TradeMsg._dtypes)
 DEFINITION_DTYPE = np.dtype(databento_dbn.InstrumentDefMsg._dtypes)
+MBO_DTYPE = np.dtype(databento_dbn.MBOMsg._dtypes)
 
 RTYPE_MBP10 = 10
 RTYPE_TRADE = 0
 RTYPE_DEFINITION = 19
+RTYPE_MBO = 160
 PUBLISHER_GLBX = 1  # GLBX.MDP3 on CME Globex
 DATASET = "GLBX.MDP3"
 ZSTD_LEVEL = 3
 
-_RTYPES = {MBP10_DTYPE: RTYPE_MBP10, TRADE_DTYPE: RTYPE_TRADE, DEFINITION_DTYPE: RTYPE_DEFINITION}
+_RTYPES = {
+    MBP10_DTYPE: RTYPE_MBP10,
+    TRADE_DTYPE: RTYPE_TRADE,
+    DEFINITION_DTYPE: RTYPE_DEFINITION,
+    MBO_DTYPE: RTYPE_MBO,
+}
 
 
 @dataclass(frozen=True)
