@@ -36,7 +36,7 @@ import pyarrow.parquet as pq
 from bench_peers import ensure_nautilus_venv, find_nautilus_python
 
 ROOT = Path(__file__).resolve().parent.parent
-REAL = Path("/work/shared/data/real/nautilus_trader")
+REAL = ROOT.parent / "shared" / "data" / "real" / "nautilus_trader"  # beside the checkout
 DEFAULT_FILES = [
     REAL / "esh4-glbx-mdp3-20231225.mbo.dbn.zst",
     REAL / "order_book_deltas_catalog"
