@@ -149,8 +149,8 @@ res = {'records': sum(r.records_in for r in reps), 'seconds': time.perf_counter(
 """
 
 
-def generate(out: Path, name: str) -> Path:
-    d = out / f"session-{name}"
+def generate(out: Path, name: str, schema: str = "mbp-10") -> Path:
+    d = out / (f"session-{name}" if schema == "mbp-10" else f"session-{name}-{schema}")
     stamp = d / ".complete"
     if stamp.exists():
         return d
@@ -158,7 +158,7 @@ def generate(out: Path, name: str) -> Path:
     from replay.sample import generate_session
 
     t = time.perf_counter()
-    generate_session(d, seed=11, **SIZES[name])
+    generate_session(d, seed=11, schema=schema, **SIZES[name])
     (d / ".generated_seconds").write_text(f"{time.perf_counter() - t:.1f}\n")
     stamp.write_text("ok\n")
     return d
@@ -256,6 +256,7 @@ def bench_session(out: Path, name: str, determinism: bool) -> dict:
         "replay_rows": rep["rows"],
         "replay_rss_mb": rep["peak_rss_mb"],
         "replay_digest": rep["digest"],
+        "replay_outputs_digest": rep["outputs_digest"],
         "silver_build_s": silver["seconds"],
         "silver_bytes": silver["bytes"],
         "replay_silver_s": rep_s["seconds"],
@@ -267,6 +268,52 @@ def bench_session(out: Path, name: str, determinism: bool) -> dict:
         result["replay_chunked_digest"] = rep2["digest"]
         result["digests_equal"] = rep2["digest"] == rep["digest"]  # same inputs: same digest
     return result
+
+
+def bench_mbo(out: Path, name: str, mbp_digest: str | None) -> dict:
+    """Ingest of the session's MBO equivalent (the same seed's orders) beside databento's decode
+    of that file; then its Gold against the MBP-10 session's (``outputs_digest``)."""
+    d = generate(out, name, schema="mbo")
+    files = sorted(d.glob("*.dbn.zst"))
+    mbo = next(p for p in files if ".mbo." in p.name)
+    decode = _child(DECODE, str(mbo))
+    lake = out / f"lake-{name}-mbo"
+    shutil.rmtree(lake, ignore_errors=True)
+    ing = _child(INGEST, str(lake), str(mbo))
+    _child(INGEST, str(lake), *(str(p) for p in files if p != mbo))
+    date = json.loads((d / "episodes.json").read_text())[0]["trade_date"]
+    rep = _child(REPLAY, str(lake), date, str(out / f"gold-{name}-mbo"), "none", "bronze")
+    return {
+        "session": name,
+        "mbo_records": decode["records"],
+        "mbo_bytes": mbo.stat().st_size,
+        "decode_s": decode["seconds"],
+        "ingest_s": ing["seconds"],
+        "ingest_rss_mb": ing["peak_rss_mb"],
+        "depth_rows": ing["rows"]["futures_mbp10"],
+        "trade_rows": ing["rows"]["futures_trades"],
+        "gold_equal": None if mbp_digest is None else rep["outputs_digest"] == mbp_digest,
+    }
+
+
+def _mbo_table(m: dict) -> list[str]:
+    n = m["mbo_records"]
+    same = {None: "-", True: "**equal**", False: "DIFFERENT"}[m["gold_equal"]]
+    return [
+        "",
+        f"MBO in (`levelreplay sample --schema mbo`, the {m['session']}'s orders, "
+        f"{m['mbo_bytes'] / 1e6:.0f} MB): ingest rebuilds the book and writes the depth and "
+        "trades rows.",
+        "",
+        "| session | MBO records | databento decode (`to_ndarray`) | ingest MBO file "
+        "| ingest ÷ decode | rows written (depth / trades) | peak RSS ingest "
+        "| Gold vs the MBP-10 session's |",
+        "|---|---|---|---|---|---|---|---|",
+        f"| {m['session']} | {n:,} | {m['decode_s']:.2f} s ({n / m['decode_s'] / 1e6:.2f} M/s) "
+        f"| {m['ingest_s']:.2f} s ({n / m['ingest_s'] / 1e6:.2f} M/s) "
+        f"| {m['ingest_s'] / m['decode_s']:.2f}× | {m['depth_rows']:,} / {m['trade_rows']:,} "
+        f"| {m['ingest_rss_mb']:.0f} MB | {same} |",
+    ]
 
 
 def _full(r: dict, over: float | None = None) -> str:
@@ -299,7 +346,7 @@ def process_seconds(out: Path, tries: int = 3) -> dict:
     return {"session": "30m", "tries": walls, "best_s": min(walls)}
 
 
-def table(results: list[dict], mach: str, proc: dict | None = None) -> str:
+def table(results: list[dict], mach: str, proc: dict | None = None, mbo: dict | None = None) -> str:
     lines = [
         f"Machine: {mach}. Command: `make bench` (`python scripts/bench.py`).",
         "",
@@ -354,6 +401,8 @@ def table(results: list[dict], mach: str, proc: dict | None = None) -> str:
     if "day" in by and "day-first-hour" in by:
         ratio = by["day"]["replay_rss_mb"] / by["day-first-hour"]["replay_rss_mb"]
         lines += ["", f"Replay peak RSS, full day ÷ its first hour: {ratio:.2f}."]
+    if mbo:
+        lines += _mbo_table(mbo)
     if proc:
         runs = " / ".join(f"{w:.2f}" for w in proc["tries"])
         lines += [
@@ -380,11 +429,14 @@ def main() -> None:
         for s in args.sizes.split(",")
     ]
     proc = process_seconds(out)
+    by = {r["session"]: r for r in results}
+    mbo_size = "day" if "day" in by else results[-1]["session"]
+    mbo = bench_mbo(out, mbo_size, by[mbo_size].get("replay_outputs_digest"))
     mach = machine()
     (out / "result.json").write_text(
-        json.dumps({"machine": mach, "ingest": results, "process_30m": proc}, indent=2)
+        json.dumps({"machine": mach, "ingest": results, "process_30m": proc, "mbo": mbo}, indent=2)
     )
-    text = table(results, mach, proc)
+    text = table(results, mach, proc, mbo)
     print(text)
     bm = ROOT / "BENCHMARKS.md"
     doc = bm.read_text() if bm.exists() else f"# Benchmarks\n\n{MARK_BEGIN}\n{MARK_END}\n"

@@ -10,6 +10,7 @@ import pyarrow.parquet as pq
 
 from replay.errors import LevelReplayError, UserError
 from replay.lake.layout import bronze_root, list_dates, open_partition, partition_entry
+from replay.lake.partition_quality import rebuilt_from_mbo
 from replay.lake.replayable import replayability
 from replay.lake.schemas import TABLES
 
@@ -78,5 +79,6 @@ def _tables(lake: Path, d: dt.date) -> list[str]:
         p = partition_entry(lake, t, d)
         if p is not None:
             n = open_partition(p, t).metadata.num_rows
-            out.append(f"      {t:<15} {n:>12,} rows  {span_text(*_span(p))}")
+            mbo = "  (rebuilt from MBO)" if t == "futures_mbp10" and rebuilt_from_mbo(p) else ""
+            out.append(f"      {t:<15} {n:>12,} rows  {span_text(*_span(p))}{mbo}")
     return out

@@ -24,7 +24,7 @@ from replay.common.atomic import commit, temp_path_for, writes_into
 from replay.common.faults import PARTITIONS_COMMITTED, fault_point
 from replay.common.hashing import sha256_file
 from replay.common.locks import file_lock
-from replay.errors import LevelReplayError, UserError
+from replay.errors import BadInputFile, LevelReplayError, UserError
 from replay.lake import instruments as ins
 from replay.lake import record_checks
 from replay.lake.dbn_source import (
@@ -48,12 +48,15 @@ from replay.lake.layout import (
     staging_dir,
 )
 from replay.lake.mbo_depth import BookBuilder, MboPiece
-from replay.lake.mbo_kernel import MBO_COUNTERS
 from replay.lake.partition_digest import record as record_digest
 from replay.lake.partition_quality import (
+    MBO_COUNTERS,
+    from_mbo,
     merged_entries,
     orphan_file,
+    read_entries,
     record_orphan_counts,
+    source_tag,
 )
 from replay.lake.record_identity import DUPLICATE, OVERLAP
 from replay.lake.schemas import DEF_SORT_KEY, INGEST_LOG, SCHEMAS, SORT_KEY
@@ -310,6 +313,7 @@ def _ingest_one(
             final = partition_file(lake, table, day_number_to_date(day))
             if partition_entry(lake, table, day_number_to_date(day)) is not None:
                 open_partition(final, table)  # damaged or not Parquet: this file fails, named
+                _one_depth_schema(final, table, src, key)
             counts = tallies.get((table, day), {}) | {"out_of_order_resorted": rs.out_of_order}
             rs.entries = merged_entries(final, key, counts)
             rs.close()
@@ -447,6 +451,27 @@ def _route_market(
             rep.rows[table] += int(idx.size)
 
 
+def _one_depth_schema(final: Path, table: str, src: SourceFile, src_key: int) -> None:
+    """A date's futures depth and trades come from MBO files or from MBP-10 and trades files,
+    never both: each holds the whole book and every print, so together they would double them."""
+    if table not in ("futures_mbp10", "futures_trades"):
+        return
+    entries = read_entries(final)
+    entries.pop(source_tag(src_key), None)  # this file's own earlier entry (a re-ingest)
+    mbo = set(from_mbo(entries))
+    other = sorted(set(entries) - mbo)
+    clash = other if src.schema == "mbo" else sorted(mbo)
+    if clash:
+        held = "MBP-10 or trades files" if src.schema == "mbo" else "MBO files"
+        raise BadInputFile(
+            f"{table} of {final.parent.name} already holds rows of {held} (source "
+            f"{clash[0]} in {final}), and this {src.schema} file would add the same market again",
+            path=str(src.path),
+            expected="one kind of futures source per date: MBO, or MBP-10 with trades "
+            "(ingest the other kind into its own lake)",
+        )
+
+
 def _route_mbo(
     src: SourceFile,
     piece: MboPiece,
@@ -460,8 +485,8 @@ def _route_mbo(
 ) -> None:
     """An MBO chunk's rebuilt rows go where an MBP-10 file's and a trades file's would; what the
     book builder counted goes on the depth partition of each record's date. Every depth partition
-    this file writes carries every MBO counter, zeros included: that is how a session knows its
-    depth was rebuilt from MBO."""
+    and trades partition this file writes carries every MBO counter, zeros included: that is how
+    a session (and the next ingest) knows its depth was rebuilt from MBO."""
     for schema, part in (("mbp-10", piece.depth), ("trades", piece.trades)):
         if len(part):
             days = trade_day_numbers(part.columns["ts_recv"])
@@ -476,10 +501,11 @@ def _route_mbo(
         hit = ((piece.counted & np.uint16(1 << i)) != 0) & dated
         if hit.any():
             rep.mbo[name] = rep.mbo.get(name, 0) + _tally(tallies, "futures_mbp10", name, days[hit])
-    for day in np.unique(trade_day_numbers(piece.depth.columns["ts_recv"])).tolist():
-        per = tallies.setdefault(("futures_mbp10", int(day)), {})
-        for name in MBO_COUNTERS:
-            per.setdefault(name, 0)
+    for table, part in (("futures_mbp10", piece.depth), ("futures_trades", piece.trades)):
+        for day in np.unique(trade_day_numbers(part.columns["ts_recv"])).tolist():
+            per = tallies.setdefault((table, int(day)), {})
+            for name in MBO_COUNTERS:
+                per.setdefault(name, 0)
     for name in piece.started_empty:
         if name not in rep.mbo_started_empty:
             rep.mbo_started_empty.append(name)

@@ -165,7 +165,7 @@ class BookBuilder:
             start = stop
         self._last = chunk
         piece = self._piece(chunk, metas, levels, bits)
-        first = np.flatnonzero(bits & np.uint16(1))  # mbo_book_started_empty
+        first = np.flatnonzero(bits & mk.STARTED_EMPTY)
         if first.size == 0:
             return piece
         names = tuple(
@@ -186,7 +186,7 @@ class BookBuilder:
         k = mk.flush(
             n - 1, self._dirty, self._chg, self._base, self._tmp, self._levels(), bits, out
         )
-        bits[n - 1] |= np.uint16(1 << mk.MBO_COUNTERS.index("mbo_event_unterminated"))
+        bits[n - 1] |= mk.UNTERMINATED
         return self._piece(chunk, [out[0][:k]], [out[1][:k]], bits)
 
     # ---------------------------------------------------------------- output

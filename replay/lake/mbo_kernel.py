@@ -33,6 +33,7 @@ import numpy as np
 from numba import njit
 
 from engines.events import N_LEVELS, UNDEF_PRICE
+from replay.lake.partition_quality import MBO_COUNTERS  # bit i of a record's mask: counter i
 
 F_LAST = 1 << 7
 F_SNAPSHOT = 1 << 5
@@ -40,19 +41,18 @@ ACT_ADD, ACT_CANCEL, ACT_MODIFY = ord("A"), ord("C"), ord("M")
 ACT_FILL, ACT_TRADE, ACT_CLEAR, ACT_NONE = ord("F"), ord("T"), ord("R"), ord("N")
 SIDE_BID, SIDE_ASK = ord("B"), ord("A")
 
-MBO_COUNTERS = (
-    "mbo_book_started_empty",
-    "mbo_unknown_order_cancel",
-    "mbo_unknown_order_modify",
-    "mbo_unknown_order_fill",
-    "mbo_cancel_exceeds_order",
-    "mbo_fill_exceeds_order",
-    "mbo_add_of_live_order",
-    "mbo_bad_action_or_side",
-    "mbo_crossed_at_event_end",
-    "mbo_event_unterminated",
-)
-"""What the book builder counts, per record (bit ``i`` of a record's mask is counter ``i``)."""
+
+# a record's mask bits, one per counter
+STARTED_EMPTY = np.uint16(1 << MBO_COUNTERS.index("mbo_book_started_empty"))
+UNKNOWN_CANCEL = np.uint16(1 << MBO_COUNTERS.index("mbo_unknown_order_cancel"))
+UNKNOWN_MODIFY = np.uint16(1 << MBO_COUNTERS.index("mbo_unknown_order_modify"))
+UNKNOWN_FILL = np.uint16(1 << MBO_COUNTERS.index("mbo_unknown_order_fill"))
+CANCEL_EXCEEDS = np.uint16(1 << MBO_COUNTERS.index("mbo_cancel_exceeds_order"))
+FILL_EXCEEDS = np.uint16(1 << MBO_COUNTERS.index("mbo_fill_exceeds_order"))
+ADD_OF_LIVE = np.uint16(1 << MBO_COUNTERS.index("mbo_add_of_live_order"))
+BAD_ACTION_OR_SIDE = np.uint16(1 << MBO_COUNTERS.index("mbo_bad_action_or_side"))
+CROSSED_AT_END = np.uint16(1 << MBO_COUNTERS.index("mbo_crossed_at_event_end"))
+UNTERMINATED = np.uint16(1 << MBO_COUNTERS.index("mbo_event_unterminated"))
 
 # kernel status: why it stopped
 DONE, GROW_ORDERS, GROW_LEVELS, FULL_OUT = 0, 1, 2, 3
@@ -249,7 +249,7 @@ def _close_event(r, r_slot, r_trade, dirty, chg, base, tmp, lk, ls, lc, nl, bits
         dirty[d] = False
         _top(lk, ls, lc, nl, d, tmp)
         if tmp[0, 0] != UNDEF_PRICE and tmp[1, 0] != UNDEF_PRICE and tmp[0, 0] >= tmp[1, 0]:
-            bits[r] |= np.uint16(1 << 8)  # mbo_crossed_at_event_end
+            bits[r] |= CROSSED_AT_END
         if _same(tmp, base[d]):
             continue
         base[d] = tmp
@@ -308,7 +308,7 @@ def build(cols, orders, levels, state, out, bits, start):  # type: ignore[no-unt
         if not seen[s]:
             seen[s] = True
             if (f & F_SNAPSHOT) == 0 and a != ACT_CLEAR:
-                bits[r] |= np.uint16(1 << 0)
+                bits[r] |= STARTED_EMPTY
         changed = False
         depth = 0
         if (f & F_SNAPSHOT) != 0:
@@ -322,17 +322,17 @@ def build(cols, orders, levels, state, out, bits, start):  # type: ignore[no-unt
             in_snap[s] = False
         if a == ACT_ADD or a == ACT_MODIFY:  # noqa: SIM109 (numba)
             if not placed:
-                bits[r] |= np.uint16(1 << 7)
+                bits[r] |= BAD_ACTION_OR_SIDE
             else:
                 i = _find(o_id, o_slot, oid[r], s)
                 if i >= 0:
                     if a == ACT_ADD:
-                        bits[r] |= np.uint16(1 << 6)
+                        bits[r] |= ADD_OF_LIVE
                     depth = _level_sub(lk, ls, lc, nl, s, o_side[i], o_px[i], o_sz[i], 1)
                     _delete(o_id, o_slot, o_px, o_sz, o_side, i)
                     count -= 1
                 elif a == ACT_MODIFY:
-                    bits[r] |= np.uint16(1 << 2)
+                    bits[r] |= UNKNOWN_MODIFY
                 if sz[r] > 0:
                     depth = _level_add(lk, ls, lc, nl, s, d, px[r], sz[r], 1)
                     _insert(o_id, o_slot, o_px, o_sz, o_side, oid[r], s, px[r], sz[r], d)
@@ -341,11 +341,11 @@ def build(cols, orders, levels, state, out, bits, start):  # type: ignore[no-unt
         elif a == ACT_CANCEL:
             i = _find(o_id, o_slot, oid[r], s)
             if i < 0:
-                bits[r] |= np.uint16(1 << 1)
+                bits[r] |= UNKNOWN_CANCEL
             else:
                 take = np.int64(sz[r])
                 if take > o_sz[i]:
-                    bits[r] |= np.uint16(1 << 4)
+                    bits[r] |= CANCEL_EXCEEDS
                     take = o_sz[i]
                 gone = 1 if take == o_sz[i] else 0
                 depth = _level_sub(lk, ls, lc, nl, s, o_side[i], o_px[i], take, gone)
@@ -358,9 +358,9 @@ def build(cols, orders, levels, state, out, bits, start):  # type: ignore[no-unt
         elif a == ACT_FILL:
             i = _find(o_id, o_slot, oid[r], s)
             if i < 0:
-                bits[r] |= np.uint16(1 << 3)
+                bits[r] |= UNKNOWN_FILL
             elif sz[r] > o_sz[i]:
-                bits[r] |= np.uint16(1 << 5)
+                bits[r] |= FILL_EXCEEDS
         elif a == ACT_CLEAR:
             count -= _drop_slot(o_id, o_slot, o_px, o_sz, o_side, s)
             changed = nl[s, 0] > 0 or nl[s, 1] > 0
@@ -380,7 +380,7 @@ def build(cols, orders, levels, state, out, bits, start):  # type: ignore[no-unt
             _row(out, k, ROW_TRADE, r, r, s, chg_t, tmp)
             k += 1
         elif a != ACT_NONE:
-            bits[r] |= np.uint16(1 << 7)
+            bits[r] |= BAD_ACTION_OR_SIDE
         if changed:
             dirty[s] = True
             chg[s, 0], chg[s, 1], chg[s, 2], chg[s, 3] = a, side[r], px[r], sz[r]

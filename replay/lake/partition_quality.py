@@ -25,7 +25,6 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from replay.common.atomic import write_bytes_atomic
-from replay.lake.mbo_kernel import MBO_COUNTERS
 
 QUALITY_KEY = b"levelreplay.ingest_quality"
 COUNTERS = (
@@ -39,6 +38,19 @@ COUNTERS = (
     "overlap_records",
 )
 """What ingest counts per partition; the manifest reports each as ``ingest_<name>``."""
+MBO_COUNTERS = (
+    "mbo_book_started_empty",
+    "mbo_unknown_order_cancel",
+    "mbo_unknown_order_modify",
+    "mbo_unknown_order_fill",
+    "mbo_cancel_exceeds_order",
+    "mbo_fill_exceeds_order",
+    "mbo_add_of_live_order",
+    "mbo_bad_action_or_side",
+    "mbo_crossed_at_event_end",
+    "mbo_event_unterminated",
+)
+"""What rebuilding a book from MBO counts (``mbo_kernel``: bit ``i`` of a record's mask)."""
 OPTIONAL = MBO_COUNTERS
 """Counted only for depth rebuilt from MBO: present in an entry (zeros too) only then, and in a
 manifest only when one of its partitions has them, so an MBP-10 session's manifest is as before."""
@@ -123,3 +135,14 @@ def partition_counts(paths: Iterable[Path], orphans: Iterable[Path] = ()) -> dic
                 total[c] = total.get(c, 0) + n
     ordered = list(COUNTERS) + [c for c in OPTIONAL if c in total]
     return {f"ingest_{c}": total[c] for c in ordered}
+
+
+def from_mbo(entries: Entries) -> list[str]:
+    """The sources (entry tags) of a partition whose rows were rebuilt from MBO: their entries
+    carry the MBO counters."""
+    return sorted(tag for tag, counts in entries.items() if any(c in counts for c in OPTIONAL))
+
+
+def rebuilt_from_mbo(path: Path) -> bool:
+    """Whether a futures depth or trades partition's rows were rebuilt from MBO (SPEC §2.1)."""
+    return bool(from_mbo(read_entries(path)))

@@ -33,7 +33,7 @@ from replay.lake.layout import (
     read_errors_named,
 )
 from replay.lake.partition_digest import partition_sha256
-from replay.lake.partition_quality import orphan_file, partition_counts
+from replay.lake.partition_quality import orphan_file, partition_counts, rebuilt_from_mbo
 from replay.lake.reader import (
     Keyed,
     in_partition_order,
@@ -58,13 +58,17 @@ class PartitionInfo:
     sha256: str
     rows: int
     instruments: int | None = None  # definitions only: how many instruments' records
+    rebuilt_from: str | None = None  # "mbo" for futures depth and trades rebuilt from MBO
 
     @classmethod
     def of(cls, lake: Path, table: str, path: Path, sha256: str | None = None) -> PartitionInfo:
         """A committed partition file (its sha256 from the digest ingest left beside it)."""
         rows = pq.ParquetFile(path).metadata.num_rows
         sha = partition_sha256(path) if sha256 is None else sha256
-        return cls(table, str(path.relative_to(lake)), sha, rows)
+        mbo = table in ("futures_mbp10", "futures_trades") and rebuilt_from_mbo(path)
+        return cls(
+            table, str(path.relative_to(lake)), sha, rows, rebuilt_from="mbo" if mbo else None
+        )
 
     @classmethod
     def of_definitions(cls, used: DefinitionsUsed) -> PartitionInfo:
@@ -77,6 +81,8 @@ class PartitionInfo:
         out["rows"] = self.rows
         if self.instruments is not None:
             out["instruments"] = self.instruments
+        if self.rebuilt_from is not None:
+            out["rebuilt_from"] = self.rebuilt_from
         return out
 
 

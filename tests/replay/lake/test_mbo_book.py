@@ -44,13 +44,15 @@ class Tape:
         oid: int,
         flags: int = 0,
         iid: int = ES,
+        at: int | None = None,
     ) -> int:
         i = len(self.recs)
+        ts = T0 + i * MS if at is None else at
         self.recs.append(
             d.MBOMsg(
                 publisher_id=1,
                 instrument_id=iid,
-                ts_event=T0 + i * MS,
+                ts_event=ts,
                 order_id=oid,
                 price=UNDEF if points is None else px(points),
                 size=size,
@@ -58,7 +60,7 @@ class Tape:
                 channel_id=0,
                 action=d.Action(action),
                 side=d.Side(side),
-                ts_recv=T0 + i * MS,
+                ts_recv=ts,
                 ts_in_delta=0,
                 sequence=1000 + i,
             )
@@ -272,3 +274,66 @@ def test_parquet_export_gives_the_rows_of_its_dbn(tmp_path: Path) -> None:
         part = next((tmp_path / name / "bronze" / "futures_mbp10").rglob("*.parquet"))
         tables.append(pq.read_table(part).drop_columns(["src_key"]))
     assert tables[0].equals(tables[1])
+
+
+def _mbp10_file(tmp: Path) -> Path:
+    rec = f.mbp10(ES, T0 + 5 * MS, 1, "A", "B", 6800.0, 1, [(6800.0, 1)], [(6800.25, 1)])
+    meta = f.metadata(d.Schema.MBP_10, {"ESZ5": ES}, T0, T0 + 10 * MS)
+    return f.write_dbn(tmp / "es.mbp-10.dbn.zst", meta, [rec])
+
+
+def _trades_file(tmp: Path) -> Path:
+    rec = f.trade(ES, T0 + 5 * MS, 1, 6800.25, 1, "B")
+    meta = f.metadata(d.Schema.TRADES, {"ESZ5": ES}, T0, T0 + 10 * MS)
+    return f.write_dbn(tmp / "es.trades.dbn.zst", meta, [rec])
+
+
+@pytest.mark.parametrize("first", ["mbp-10", "trades", "mbo"])
+def test_one_kind_of_futures_source_per_date(tmp_path: Path, first: str) -> None:
+    """MBO beside MBP-10 or trades of the same date would hold the market twice: the second
+    kind is refused, naming the partition, and the lake keeps the first."""
+    from replay.lake.ingest import IngestFailed
+
+    t = Tape()
+    t.add("A", "B", 6800.00, 4, oid=1)
+    t.add("A", "A", 6800.25, 3, oid=3, flags=LAST)
+    t.add("T", "B", 6800.25, 1, oid=0)
+    meta = f.metadata(d.Schema.MBO, {"ESZ5": ES}, T0, T0 + 10 * MS)
+    mbo = f.write_dbn(tmp_path / "es.mbo.dbn.zst", meta, t.recs)
+    files = {"mbp-10": _mbp10_file(tmp_path), "trades": _trades_file(tmp_path), "mbo": mbo}
+    second = "mbp-10" if first == "mbo" else "mbo"
+    lake = tmp_path / "lake"
+    ingest([files[first]], lake)
+    before = sorted(p.read_bytes() for p in (lake / "bronze").rglob("*.parquet"))
+    with pytest.raises(IngestFailed) as err:
+        ingest([files[second]], lake)
+    text = str(err.value)
+    table = "futures_trades" if first == "trades" else "futures_mbp10"
+    assert f"{table} of date=2025-11-14 already holds rows of" in text
+    assert ("MBO files" if first == "mbo" else "MBP-10 or trades files") in text
+    assert sorted(p.read_bytes() for p in (lake / "bronze").rglob("*.parquet")) == before
+
+
+def test_manifest_and_info_say_the_depth_came_from_mbo(tmp_path: Path) -> None:
+    import datetime as dt
+    import json
+
+    from engines.config import EngineConfig
+    from replay.lake.info import lake_info
+    from replay.run.replay_job import ReplayJob, replay_session
+
+    t = Tape()
+    for i in range(40):  # two minutes of a two-sided book, an event and a print every 3 s
+        at = T0 + i * 3_000 * MS
+        t.add("A", "B", 6800.00 + 0.25 * (i % 3), 2, oid=100 + i, at=at)
+        t.add("A", "A", 6801.00 + 0.25 * (i % 3), 2, oid=200 + i, flags=LAST, at=at)
+        t.add("T", "B", 6801.00 + 0.25 * (i % 3), 1, oid=0, at=at)
+    t.ingest(tmp_path)
+    res = replay_session(
+        ReplayJob(tmp_path / "lake", dt.date(2025, 11, 14), tmp_path / "out", EngineConfig())
+    )
+    man = json.loads(res.manifest.read_text())["deterministic"]
+    rebuilt = {i["table"]: i.get("rebuilt_from") for i in man["inputs"]}
+    assert rebuilt["futures_mbp10"] == "mbo" and rebuilt["futures_trades"] == "mbo"
+    info = "\n".join(lake_info(tmp_path / "lake"))
+    assert "futures_mbp10" in info and "(rebuilt from MBO)" in info
