@@ -20,8 +20,7 @@ from replay.lake.dbn_source import Chunk
 from replay.lake.few_unique import small_unique
 
 _BOOK_COLS = ("ts_recv", "ts_event", "publisher_id", "flags", "ts_in_delta", "sequence")
-_ACT_T = np.uint8(ord("T"))
-_PLANE_DTYPE = {"px": np.int64, "sz": np.uint32, "ct": np.uint32}
+_TRADE_COLS = ("instrument_id", "action", "side", "price", "size", "depth")
 
 
 @dataclass(frozen=True)
@@ -59,10 +58,17 @@ class BookBuilder:
         self._seen = np.zeros(0, np.bool_)
         self._in_snap = np.zeros(0, np.bool_)
         self._dirty = np.zeros(0, np.bool_)
-        self._chg = np.zeros((0, 6), np.int64)
+        self._chg = np.zeros((0, 7), np.int64)
         self._base = np.zeros((0, 6, N_LEVELS), np.int64)
         self._tmp = np.zeros((6, N_LEVELS), np.int64)
         self._last: Chunk | None = None
+        self._out = self._out_buffers(0)
+
+    @staticmethod
+    def _out_buffers(cap: int) -> tuple[np.ndarray, np.ndarray]:
+        """Kernel output rows, reused from chunk to chunk (levels column-major: one contiguous
+        column per plane and level, as Bronze stores them)."""
+        return np.zeros((cap, mk.META), np.int64), np.zeros((6 * N_LEVELS, cap), np.int64)
 
     # ---------------------------------------------------------------- state
     def _slots(self, chunk: Chunk) -> np.ndarray:
@@ -96,7 +102,9 @@ class BookBuilder:
         self._seen = np.concatenate([self._seen, np.zeros(k, np.bool_)])
         self._in_snap = np.concatenate([self._in_snap, np.zeros(k, np.bool_)])
         self._dirty = np.concatenate([self._dirty, np.zeros(k, np.bool_)])
-        self._chg = np.concatenate([self._chg, np.zeros((k, 6), np.int64)])
+        chg = np.zeros((k, 7), np.int64)
+        chg[:, 6] = N_LEVELS  # no level touched by an open event yet
+        self._chg = np.concatenate([self._chg, chg])
         empty = np.zeros((k, 6, N_LEVELS), np.int64)
         empty[:, :2] = UNDEF_PRICE  # the book before any record: no level on either side
         self._base = np.concatenate([self._base, empty])
@@ -145,8 +153,10 @@ class BookBuilder:
         )
         bits = np.zeros(n, np.uint16)
         cap = n + 2 * self._dirty.shape[0] + 2
-        out = (np.zeros((cap, mk.META), np.int64), np.zeros((cap, 6, N_LEVELS), np.int64))
-        metas, levels = [], []
+        if self._out[0].shape[0] < cap:
+            self._out = self._out_buffers(cap)
+        out = self._out
+        parts = []
         start = 0
         while True:
             orders = (*self._orders, self._count)
@@ -154,8 +164,7 @@ class BookBuilder:
                 cols, orders, self._levels(), self._state(), out, bits, start
             )
             if k:
-                metas.append(out[0][:k].copy())
-                levels.append(out[1][:k].copy())
+                parts.append(self._columns(chunk, out[0][:k], out[1][:, :k]))
             if status == mk.DONE:
                 break
             if status == mk.GROW_ORDERS:
@@ -164,7 +173,7 @@ class BookBuilder:
                 self._grow_levels()
             start = stop
         self._last = chunk
-        piece = self._piece(chunk, metas, levels, bits)
+        piece = self._piece(chunk, parts, bits)
         first = np.flatnonzero(bits & mk.STARTED_EMPTY)
         if first.size == 0:
             return piece
@@ -190,42 +199,55 @@ class BookBuilder:
         return self._piece(chunk, [out[0][:k]], [out[1][:k]], bits)
 
     # ---------------------------------------------------------------- output
-    def _piece(
-        self, chunk: Chunk, metas: list[np.ndarray], levels: list[np.ndarray], bits: np.ndarray
-    ) -> MboPiece:
-        meta = np.concatenate(metas) if metas else np.zeros((0, mk.META), np.int64)
-        lv = np.concatenate(levels) if levels else np.zeros((0, 6, N_LEVELS), np.int64)
-        depth = self._chunk(chunk, meta, lv, with_levels=True)
-        trade_rows = np.flatnonzero(meta[:, mk.M_KIND] == mk.ROW_TRADE)
-        trades = self._chunk(chunk, meta[trade_rows], None, with_levels=False)
-        return MboPiece(depth, trades, bits, chunk.columns["ts_recv"])
-
-    def _chunk(
-        self, chunk: Chunk, meta: np.ndarray, lv: np.ndarray | None, *, with_levels: bool
-    ) -> Chunk:
+    def _columns(self, chunk: Chunk, meta: np.ndarray, lv: np.ndarray) -> dict[str, np.ndarray]:
+        """Bronze MBP-10 columns of kernel output rows (copied out of the reused buffers), plus
+        ``_kind`` and ``_inst`` for the split into trades and the symbol codes."""
         c = chunk.columns
         at = meta[:, mk.M_TS]
-        inst = meta[:, mk.M_INST]
         cols: dict[str, np.ndarray] = {name: c[name][at] for name in _BOOK_COLS}
-        cols["rtype"] = np.full(at.shape[0], 10 if with_levels else 0, np.uint8)
-        cols["instrument_id"] = self._ids[inst]
+        cols["instrument_id"] = self._ids[meta[:, mk.M_INST]]
         cols["action"] = meta[:, mk.M_ACT].astype(np.uint8)
         cols["side"] = meta[:, mk.M_SIDE].astype(np.uint8)
-        cols["price"] = meta[:, mk.M_PX]
+        cols["price"] = meta[:, mk.M_PX].copy()
         cols["size"] = meta[:, mk.M_SZ].astype(np.uint32)
         cols["depth"] = meta[:, mk.M_DEPTH].astype(np.uint8)
-        if with_levels and lv is not None:
+        for p, plane in enumerate(mk.PLANES):
+            side, kind = plane.split("_")
             for i in range(N_LEVELS):
-                for p, plane in enumerate(mk.PLANES):
-                    side, kind = plane.split("_")
-                    cols[f"{side}_{kind}_{i:02d}"] = lv[:, p, i].astype(_PLANE_DTYPE[kind])
+                col = lv[p * N_LEVELS + i]
+                name = f"{side}_{kind}_{i:02d}"
+                cols[name] = col.copy() if kind == "px" else col.astype(np.uint32)
         src = meta[:, mk.M_SRC]
-        rows = np.where(src >= 0, chunk.first_row + src, meta[:, mk.M_GROW])
+        cols["_rows"] = np.where(src >= 0, chunk.first_row + src, meta[:, mk.M_GROW])
+        cols["_kind"] = meta[:, mk.M_KIND].copy()
+        cols["_inst"] = meta[:, mk.M_INST].copy()
+        return cols
+
+    def _piece(
+        self, chunk: Chunk, parts: list[dict[str, np.ndarray]], bits: np.ndarray
+    ) -> MboPiece:
+        if len(parts) == 1:
+            cols = parts[0]
+        elif parts:
+            cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+        else:
+            cols = self._columns(
+                chunk, np.zeros((0, mk.META), np.int64), np.zeros((60, 0), np.int64)
+            )
+        rows, kind, inst = cols.pop("_rows"), cols.pop("_kind"), cols.pop("_inst")
         names = sorted({s for s in self._symbol if s is not None})
         code_of = {s: i for i, s in enumerate(names)}
         per_slot = np.array([code_of.get(s, -1) if s else -1 for s in self._symbol], np.int32)
         codes = per_slot[inst] if inst.shape[0] else np.zeros(0, np.int32)
-        return Chunk(cols, codes, names, chunk.first_row, source_rows=rows)
+        n = rows.shape[0]
+        depth = Chunk(
+            cols | {"rtype": np.full(n, 10, np.uint8)}, codes, names, chunk.first_row, rows
+        )
+        t = np.flatnonzero(kind == mk.ROW_TRADE)
+        tcols = {k: cols[k][t] for k in (*_BOOK_COLS, *_TRADE_COLS)}
+        tcols["rtype"] = np.zeros(t.shape[0], np.uint8)
+        trades = Chunk(tcols, codes[t], names, chunk.first_row, rows[t])
+        return MboPiece(depth, trades, bits, chunk.columns["ts_recv"])
 
 
 def book_rows(chunks: Iterator[Chunk]) -> Iterator[MboPiece]:

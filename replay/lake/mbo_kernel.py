@@ -247,31 +247,57 @@ def _close_event(r, r_slot, r_trade, dirty, chg, base, tmp, lk, ls, lc, nl, bits
         if not dirty[d]:
             continue
         dirty[d] = False
-        _top(lk, ls, lc, nl, d, tmp)
-        if tmp[0, 0] != UNDEF_PRICE and tmp[1, 0] != UNDEF_PRICE and tmp[0, 0] >= tmp[1, 0]:
+        nb, na = nl[d, 0], nl[d, 1]
+        if nb and na and lk[d, 0, nb - 1] >= -lk[d, 1, na - 1]:
             bits[r] |= CROSSED_AT_END
+        touched = chg[d, 6]
+        chg[d, 6] = N_LEVELS
+        if touched >= N_LEVELS:  # every change was below the tenth level: the top ten stand
+            continue
+        _top(lk, ls, lc, nl, d, tmp)
         if _same(tmp, base[d]):
             continue
         base[d] = tmp
         if r_trade and d == r_slot:
             continue
-        _row(out, k, ROW_BOOK, r if d == r_slot else -1, r, d, chg[d], tmp)
+        src = r if d == r_slot else -1
+        _row(
+            out,
+            k,
+            ROW_BOOK,
+            src,
+            r,
+            d,
+            chg[d, 0],
+            chg[d, 1],
+            chg[d, 2],
+            chg[d, 3],
+            chg[d, 4],
+            chg[d, 5],
+            tmp,
+        )
         k += 1
     return k
 
 
 @njit(cache=True)
-def _row(out, k, kind, local_src, r, d, chg_d, top):  # type: ignore[no-untyped-def]
-    """Output row ``k`` of ``out`` = (meta (cap, META) int64, levels (cap, 6, 10) int64)."""
+def _row(out, k, kind, local_src, r, d, act, sd, p, q, depth, grow, top):  # type: ignore[no-untyped-def]
+    """Output row ``k`` of ``out`` = (meta (cap, META) int64, levels (60, cap) int64: one
+    contiguous column per plane and level, ``plane * 10 + level``, planes as ``PLANES``)."""
     meta, lv = out
-    meta[k, 0] = kind
-    meta[k, 1] = local_src
-    meta[k, 2] = r
-    meta[k, 3] = d
-    for j in range(5):
-        meta[k, 4 + j] = chg_d[j]
-    meta[k, 9] = chg_d[5]
-    lv[k] = top
+    meta[k, M_KIND] = kind
+    meta[k, M_SRC] = local_src
+    meta[k, M_TS] = r
+    meta[k, M_INST] = d
+    meta[k, M_ACT] = act
+    meta[k, M_SIDE] = sd
+    meta[k, M_PX] = p
+    meta[k, M_SZ] = q
+    meta[k, M_DEPTH] = depth
+    meta[k, M_GROW] = grow
+    for pl in range(6):
+        for i in range(N_LEVELS):
+            lv[pl * N_LEVELS + i, k] = top[pl, i]
 
 
 @njit(cache=True)
@@ -280,8 +306,9 @@ def build(cols, orders, levels, state, out, bits, start):  # type: ignore[no-unt
 
     ``cols`` = (instrument index, order_id, price, size, flags, action, side, global row of
     record 0); ``orders`` = (ids, instrument, price, size, side, count); ``levels`` = (key,
-    size, count, n) per instrument and side; ``state`` = (seen, in_snap, dirty, chg (n_inst, 6):
-    action, side, price, size, depth, global row of the last change; base (n_inst, 6, 10); tmp).
+    size, count, n) per instrument and side; ``state`` = (seen, in_snap, dirty, chg (n_inst, 7):
+    action, side, price, size, depth, global row of the last change, and the shallowest level
+    the open event changed; base (n_inst, 6, 10); tmp).
     State persists across chunks, so an event may span two."""
     slot, oid, px, sz, flags, action, side, row0 = cols
     o_id, o_slot, o_px, o_sz, o_side, o_count = orders
@@ -311,11 +338,13 @@ def build(cols, orders, levels, state, out, bits, start):  # type: ignore[no-unt
                 bits[r] |= STARTED_EMPTY
         changed = False
         depth = 0
+        touched = N_LEVELS  # the shallowest level this record changed (a clear: 0)
         if (f & F_SNAPSHOT) != 0:
             if not in_snap[s]:  # a snapshot starts: it replaces the book
                 in_snap[s] = True
                 count -= _drop_slot(o_id, o_slot, o_px, o_sz, o_side, s)
                 changed = nl[s, 0] > 0 or nl[s, 1] > 0
+                touched = 0
                 nl[s, 0] = 0
                 nl[s, 1] = 0
         else:
@@ -329,12 +358,14 @@ def build(cols, orders, levels, state, out, bits, start):  # type: ignore[no-unt
                     if a == ACT_ADD:
                         bits[r] |= ADD_OF_LIVE
                     depth = _level_sub(lk, ls, lc, nl, s, o_side[i], o_px[i], o_sz[i], 1)
+                    touched = min(touched, depth)
                     _delete(o_id, o_slot, o_px, o_sz, o_side, i)
                     count -= 1
                 elif a == ACT_MODIFY:
                     bits[r] |= UNKNOWN_MODIFY
                 if sz[r] > 0:
                     depth = _level_add(lk, ls, lc, nl, s, d, px[r], sz[r], 1)
+                    touched = min(touched, depth)
                     _insert(o_id, o_slot, o_px, o_sz, o_side, oid[r], s, px[r], sz[r], d)
                     count += 1
                 changed = True
@@ -349,6 +380,7 @@ def build(cols, orders, levels, state, out, bits, start):  # type: ignore[no-unt
                     take = o_sz[i]
                 gone = 1 if take == o_sz[i] else 0
                 depth = _level_sub(lk, ls, lc, nl, s, o_side[i], o_px[i], take, gone)
+                touched = min(touched, depth)
                 if gone:
                     _delete(o_id, o_slot, o_px, o_sz, o_side, i)
                     count -= 1
@@ -364,20 +396,12 @@ def build(cols, orders, levels, state, out, bits, start):  # type: ignore[no-unt
         elif a == ACT_CLEAR:
             count -= _drop_slot(o_id, o_slot, o_px, o_sz, o_side, s)
             changed = nl[s, 0] > 0 or nl[s, 1] > 0
+            touched = 0
             nl[s, 0] = 0
             nl[s, 1] = 0
         elif a == ACT_TRADE:
             _top(lk, ls, lc, nl, s, tmp)
-            chg_t = np.empty(6, np.int64)
-            chg_t[0], chg_t[1], chg_t[2], chg_t[3], chg_t[4], chg_t[5] = (
-                a,
-                side[r],
-                px[r],
-                sz[r],
-                0,
-                row0 + r,
-            )
-            _row(out, k, ROW_TRADE, r, r, s, chg_t, tmp)
+            _row(out, k, ROW_TRADE, r, r, s, a, side[r], px[r], sz[r], 0, row0 + r, tmp)
             k += 1
         elif a != ACT_NONE:
             bits[r] |= BAD_ACTION_OR_SIDE
@@ -385,6 +409,7 @@ def build(cols, orders, levels, state, out, bits, start):  # type: ignore[no-unt
             dirty[s] = True
             chg[s, 0], chg[s, 1], chg[s, 2], chg[s, 3] = a, side[r], px[r], sz[r]
             chg[s, 4], chg[s, 5] = min(depth, 255), row0 + r
+            chg[s, 6] = min(chg[s, 6], touched)
         if (f & F_LAST) != 0:
             k = _close_event(
                 r, s, a == ACT_TRADE, dirty, chg, base, tmp, lk, ls, lc, nl, bits, out, k
