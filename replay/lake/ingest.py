@@ -280,9 +280,8 @@ def _ingest_one(
     displaced: dict[int, dict[str, int]] = {}
     stage = staging_dir(lake, sha[:16])
     shutil.rmtree(stage, ignore_errors=True)
-    runsets: dict[tuple[str, int], RunSet] = {}
-    tallies: Tallies = {}
-    volume: dict[tuple[int, str], int] = {}
+    to = _Routing(key, stage, registry, rep)
+    runsets, tallies, volume = to.runsets, to.tallies, to.volume
     try:
         book = BookBuilder() if src.schema == "mbo" else None
         for chunk in iter_chunks(src, chunk_rows):
@@ -298,17 +297,17 @@ def _ingest_one(
                 rep.ts_recv_max = hi if rep.ts_recv_max is None else max(rep.ts_recv_max, hi)
             days = trade_day_numbers(ts)
             if src.schema == "definition":
-                _route_definitions(chunk, days, key, stage, runsets, tallies, rep, registry)
+                _route_definitions(chunk, days, to)
             elif book is not None:
                 piece = book.feed(chunk)
-                _route_mbo(src, piece, key, stage, runsets, tallies, rep, registry, volume)
+                _route_mbo(src, piece, to)
             else:
-                _route_market(src, chunk, days, key, stage, runsets, tallies, rep, registry, volume)
+                _route_market(src, chunk, days, to)
             if on_progress is not None:
                 on_progress(str(src.path), n)
         last = book.finish() if book is not None else None
         if last is not None:
-            _route_mbo(src, last, key, stage, runsets, tallies, rep, registry, volume)
+            _route_mbo(src, last, to)
         for (table, day), rs in sorted(runsets.items()):
             final = partition_file(lake, table, day_number_to_date(day))
             if partition_entry(lake, table, day_number_to_date(day)) is not None:
@@ -367,12 +366,25 @@ def _remove_empty(path: Path) -> None:
         path.rmdir()
 
 
-def _runset(runsets: dict[tuple[str, int], RunSet], table: str, day: int, stage: Path) -> RunSet:
-    k = (table, day)
-    if k not in runsets:
-        sort_key = DEF_SORT_KEY if table == "definitions" else SORT_KEY
-        runsets[k] = RunSet(stage / f"{table}-{day}", table, sort_key)
-    return runsets[k]
+@dataclass
+class _Routing:
+    """Where one source file's rows and counts go while it is ingested: its sorted runs per
+    (table, trade day) in its staging directory, its quality tallies, its futures' volume."""
+
+    src_key: int
+    stage: Path
+    registry: ins.Registry
+    rep: FileReport
+    runsets: dict[tuple[str, int], RunSet] = field(default_factory=dict)
+    tallies: Tallies = field(default_factory=dict)
+    volume: dict[tuple[int, str], int] = field(default_factory=dict)
+
+    def runset(self, table: str, day: int) -> RunSet:
+        k = (table, day)
+        if k not in self.runsets:
+            sort_key = DEF_SORT_KEY if table == "definitions" else SORT_KEY
+            self.runsets[k] = RunSet(self.stage / f"{table}-{day}", table, sort_key)
+        return self.runsets[k]
 
 
 def _symbol_array(chunk: Chunk, idx: np.ndarray) -> pa.Array:
@@ -412,20 +424,10 @@ def market_table(table: str, chunk: Chunk, idx: np.ndarray, src_key: int) -> pa.
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
-def _route_market(
-    src: SourceFile,
-    chunk: Chunk,
-    days: np.ndarray,
-    src_key: int,
-    stage: Path,
-    runsets: dict[tuple[str, int], RunSet],
-    tallies: Tallies,
-    rep: FileReport,
-    registry: ins.Registry,
-    volume: dict[tuple[int, str], int],
-) -> None:
+def _route_market(src: SourceFile, chunk: Chunk, days: np.ndarray, to: _Routing) -> None:
     cols = chunk.columns
-    cat = registry.categorize(cols["instrument_id"], chunk.symbol_codes, chunk.symbols)
+    tallies, rep = to.tallies, to.rep
+    cat = to.registry.categorize(cols["instrument_id"], chunk.symbol_codes, chunk.symbols)
     cat = _exclude_bad_values(src.schema, cols, cat, days, tallies, rep)
     if src.schema == "mbp-10":
         routes = [("futures_mbp10", ins.FUTURE)]
@@ -445,9 +447,9 @@ def _route_market(
         if sel.size == 0:
             continue
         if want == ins.FUTURE:
-            _accumulate_volume(chunk, sel, volume, src.schema)
+            _accumulate_volume(chunk, sel, to.volume, src.schema)
         for day, idx in _split_by_day(days, sel):
-            _runset(runsets, table, day, stage).add(market_table(table, chunk, idx, src_key))
+            to.runset(table, day).add(market_table(table, chunk, idx, to.src_key))
             rep.rows[table] += int(idx.size)
 
 
@@ -472,17 +474,7 @@ def _one_depth_schema(final: Path, table: str, src: SourceFile, src_key: int) ->
         )
 
 
-def _route_mbo(
-    src: SourceFile,
-    piece: MboPiece,
-    src_key: int,
-    stage: Path,
-    runsets: dict[tuple[str, int], RunSet],
-    tallies: Tallies,
-    rep: FileReport,
-    registry: ins.Registry,
-    volume: dict[tuple[int, str], int],
-) -> None:
+def _route_mbo(src: SourceFile, piece: MboPiece, to: _Routing) -> None:
     """An MBO chunk's rebuilt rows go where an MBP-10 file's and a trades file's would; what the
     book builder counted goes on the depth partition of each record's date. Every depth partition
     and trades partition this file writes carries every MBO counter, zeros included: that is how
@@ -490,10 +482,8 @@ def _route_mbo(
     for schema, part in (("mbp-10", piece.depth), ("trades", piece.trades)):
         if len(part):
             days = trade_day_numbers(part.columns["ts_recv"])
-            as_src = dataclasses.replace(src, schema=schema)
-            _route_market(
-                as_src, part, days, src_key, stage, runsets, tallies, rep, registry, volume
-            )
+            _route_market(dataclasses.replace(src, schema=schema), part, days, to)
+    tallies, rep = to.tallies, to.rep
     ts = piece.ts_recv
     dated = ts > 0  # a record without a time has no date to count on (it is in the report)
     days = trade_day_numbers(ts)
@@ -598,19 +588,11 @@ def definition_table(chunk: Chunk, idx: np.ndarray, src_key: int) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
-def _route_definitions(
-    chunk: Chunk,
-    days: np.ndarray,
-    src_key: int,
-    stage: Path,
-    runsets: dict[tuple[str, int], RunSet],
-    tallies: Tallies,
-    rep: FileReport,
-    registry: ins.Registry,
-) -> None:
+def _route_definitions(chunk: Chunk, days: np.ndarray, to: _Routing) -> None:
     cols = chunk.columns
     n = len(chunk)
-    table = definition_table(chunk, np.arange(n), src_key)
+    tallies, rep = to.tallies, to.rep
+    table = definition_table(chunk, np.arange(n), to.src_key)
     d = table.to_pydict()
     cats = np.empty(n, dtype=np.uint8)
     for i in range(n):  # definitions are few (one per instrument per day), not market events
@@ -625,7 +607,7 @@ def _route_definitions(
     )
     keep = np.flatnonzero((cats == ins.FUTURE) | (cats == ins.OPTION))
     for i in keep.tolist():
-        registry.add(
+        to.registry.add(
             int(cols["instrument_id"][i]),
             ins.DefinitionInfo(
                 d["instrument_class"][i], d["raw_symbol"][i], d["underlying"][i], d["asset"][i]
@@ -633,7 +615,7 @@ def _route_definitions(
         )
     for day in np.unique(days[keep]).tolist():
         idx = keep[days[keep] == day]
-        _runset(runsets, "definitions", day, stage).add(table.take(pa.array(idx)))
+        to.runset("definitions", day).add(table.take(pa.array(idx)))
         rep.rows["definitions"] += int(idx.size)
 
 
