@@ -24,8 +24,6 @@ from engines.events import EventCounts, OptionDefinitions
 from engines.rows import RowBlock
 from engines.session_context import PriorSession
 
-ENGINES = ("fast", "reference")
-
 Stage = Callable[[Iterator[Any]], Iterator[Any]]
 """A per-chunk preparation step an engine asks the driver to run ahead of ``feed`` (possibly on
 another thread): pure, in order, one item out per item in."""
@@ -139,18 +137,3 @@ class SnapClock:
 
     def _deliver(self) -> None:
         raise NotImplementedError
-
-
-def create_engine(
-    kind: str, cfg: EngineConfig, setup: SessionSetup, sink: RowSink
-) -> SessionEngine:
-    """The ``fast`` or ``reference`` engine of one session, delivering rows to ``sink``."""
-    if kind == "fast":
-        from engines.fast_engine import FastEngine
-
-        return FastEngine(cfg, setup, sink)
-    if kind == "reference":
-        from engines.reference_engine import ReferenceEngine
-
-        return ReferenceEngine(cfg, setup, sink)
-    raise ValueError(f"unknown engine {kind!r} (expected one of {', '.join(ENGINES)})")

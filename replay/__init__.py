@@ -1,4 +1,11 @@
-"""Everything that touches the world: readers, ingest, merge, clock, Gold, manifest, live, CLI.
+"""Everything that touches the world, in rooms by pipeline stage (each ``__init__`` says its job
+and what it may import); at the top only the entry points: ``cli`` (thin: parse, call, print),
+``api`` (what a notebook imports) and ``demo``.
+
+May import: engines, replay.common, replay.lake, replay.gold, replay.run, replay.labels,
+replay.live, replay.nightly, replay.sample.
+Never imported by: engines, replay.common, replay.lake, replay.gold, replay.run, replay.labels,
+replay.live, replay.nightly, replay.sample.
 
 Arrow's memory pool is jemalloc unless ``ARROW_DEFAULT_MEMORY_POOL`` says otherwise: with the
 default (mimalloc) a heavy day's replay peaked ~110 MB higher (731 vs 617 MB) at the same speed.

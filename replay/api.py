@@ -21,7 +21,7 @@ from typing import Any
 import polars as pl
 
 from replay.common.dates import iso_date
-from replay.errors import UserError
+from replay.common.errors import UserError
 from replay.gold.layout import PART
 from replay.gold.payload import PriceConverter, encode_payload, payloads_from_gold
 from replay.gold.verify import load_run

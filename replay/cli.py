@@ -1,6 +1,6 @@
 """`levelreplay` command line (typer). Thin: parse, call a function, print.
 
-Every command leaves through ``_guarded``: an error of the one hierarchy (``replay/errors.py``)
+Every command leaves through ``_guarded``: an error of the one hierarchy (``common/errors.py``)
 prints one paragraph and exits with its own code (2 user error, 1 failed check); a traceback only
 ever means a bug in levelreplay.
 """
@@ -48,7 +48,7 @@ if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
 try:  # Ctrl-C while the libraries load: nothing was written yet, and no traceback
     import typer
 
-    from replay.errors import CheckFailed, LevelReplayError, UserError
+    from replay.common.errors import CheckFailed, LevelReplayError, UserError
     from replay.run.config import load_config
 except BaseException as exc:
     if not (_interrupted or isinstance(exc, KeyboardInterrupt)):
@@ -446,8 +446,8 @@ def regress(
     on Gold or labels drift, a run-to-run difference or a failed session (provenance-only
     changes too with --strict)."""
     from replay.labels.config import load_label_config
-    from replay.run.regress import regress as run_regress
-    from replay.run.regress_report import summary_line, to_markdown, write_reports
+    from replay.nightly.regress import regress as run_regress
+    from replay.nightly.regress_report import summary_line, to_markdown, write_reports
 
     _check_executor(workers, scheduler, connect_timeout)
     res = run_regress(
@@ -670,7 +670,7 @@ def live(
 @_guarded
 def info(lake: Annotated[Path, typer.Option("--lake", help="lake root")]) -> None:
     """Sessions in the lake, rows per table, time spans."""
-    from replay.lake.info import lake_info
+    from replay.run.info import lake_info
 
     for line in lake_info(lake):
         typer.echo(line)

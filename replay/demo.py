@@ -15,7 +15,7 @@ from pathlib import Path
 import typer
 
 from engines.config import EngineConfig
-from replay.errors import CheckFailed
+from replay.common.errors import CheckFailed
 from replay.gold.plot import plot_gold
 from replay.gold.summary import session_summary
 from replay.gold.verify import PROVENANCE, compare, read_session

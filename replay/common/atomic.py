@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from replay.errors import UserError
+from replay.common.errors import UserError
 
 
 def fsync_path(path: Path) -> None:

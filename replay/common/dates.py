@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from replay.errors import UserError
+from replay.common.errors import UserError
 
 _ISO = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 

@@ -20,7 +20,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from replay.errors import UserError
+from replay.common.errors import UserError
 
 
 class LockBusy(UserError):

@@ -19,7 +19,7 @@ from typing import Any
 
 from replay.common.atomic import write_bytes_atomic
 from replay.common.dates import is_iso_date
-from replay.errors import UserError
+from replay.common.errors import UserError
 
 FORMAT = "levelreplay-golden/1"
 MADE_WITH = ("tool_version", "code_digest", "config", "config_sha256", "libraries")

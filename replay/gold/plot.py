@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from engines.config import PRICE_SCALE, EngineConfig
-from replay.errors import UserError
+from replay.common.errors import UserError
 from replay.gold.schema import GOLD
 from replay.gold.signals import signal_entries
 

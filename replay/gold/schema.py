@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 
 from engines.gold_columns import ENUMS, GOLD_COLUMNS
 from engines.rows import Coded, RowBlock
-from replay.errors import InternalError
+from replay.common.errors import InternalError
 
 ARROW_TYPES: dict[str, pa.DataType] = {
     "int64": pa.int64(),

@@ -15,7 +15,7 @@ import polars as pl
 
 from engines.config import PRICE_SCALE
 from engines.trigger import BREAK, REJECT
-from replay.errors import UserError
+from replay.common.errors import UserError
 from replay.gold.quality import meaning, split_counters
 from replay.gold.signals import signal_entries
 from replay.gold.verify import SessionOutput, load_run

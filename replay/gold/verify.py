@@ -26,8 +26,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from replay.common.dates import iso_date
+from replay.common.errors import UserError
 from replay.common.hashing import sha256_file
-from replay.errors import UserError
 from replay.gold.layout import PART, TABLE, manifest_file, manifests_dir, output_key, table_dir
 from replay.gold.manifest import manifest_problem
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from engines.config import NS_PER_S, points_to_units
-from replay.errors import BadConfig
+from replay.common.errors import BadConfig
 
 MAX_HORIZON_S = 86_400
 MAX_HORIZONS = 32

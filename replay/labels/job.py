@@ -26,10 +26,10 @@ import pyarrow.parquet as pq
 
 from engines.events import UNDEF_PRICE
 from replay.common.atomic import commit, temp_path_for, writes_into
+from replay.common.errors import LevelReplayError, UserError
 from replay.common.hashing import sha256_file
 from replay.common.locks import file_lock
 from replay.common.one_in_flight import OneInFlight
-from replay.errors import LevelReplayError, UserError
 from replay.gold.layout import gold_file, manifest_file, output_key, session_lock, staging_dir
 from replay.gold.manifest import (
     OUTPUT_LIBRARIES,
@@ -47,7 +47,7 @@ from replay.gold.manifest import (
 from replay.gold.verify import NotAGoldRun, SessionOutput, read_session
 from replay.gold.writer import PARQUET_OPTIONS
 from replay.labels.config import LabelConfig
-from replay.labels.layout import outcomes_file, outcomes_manifest
+from replay.labels.layout import labelled_dates, outcomes_file, outcomes_manifest
 from replay.labels.outcomes import Outcomes, label_rows
 from replay.labels.schema import GOLD_KEYS, LEVEL_OUTCOMES, OUTCOMES
 from replay.lake.layout import read_errors_named
@@ -86,6 +86,12 @@ class LabelJob:
     def __post_init__(self) -> None:
         if self.chunk_rows is not None and self.chunk_rows < 1:
             raise UserError(f"--chunk-rows {self.chunk_rows}", expected="a positive row count")
+
+    def unseen_here(self, outputs_digest: str) -> str | None:
+        """Why this process cannot see the labels a worker reported (None: it can)."""
+        if outcomes_manifest(self.out, self.date).is_file():
+            return None
+        return f"no {outcomes_manifest(self.out, self.date)} here"
 
 
 @dataclass(frozen=True)
@@ -407,8 +413,6 @@ def label_jobs(job: LabelJob, end: dt.date | None) -> tuple[list[LabelJob], list
 def label_notes(run: Path) -> list[str]:
     """One line per session of a Gold run whose labels are not current (``verify``,
     ``regress``): labels are never used silently after their Gold changed."""
-    from replay.labels.read import labelled_dates
-
     root = run if (run / "gold").is_dir() else None
     if root is None:
         return []

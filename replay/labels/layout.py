@@ -28,3 +28,17 @@ def outcomes_file(out: Path, date: dt.date) -> Path:
 
 def outcomes_manifest(out: Path, date: dt.date) -> Path:
     return gold_root(out) / "_manifests" / TABLE / f"date={date.isoformat()}.json"
+
+
+def labelled_dates(
+    out: Path, first: dt.date | None = None, last: dt.date | None = None
+) -> list[dt.date]:
+    """Sessions of ``out`` with labels (complete or not) in [first, last] (each end optional)."""
+    found = sorted(
+        dt.date.fromisoformat(p.name.removeprefix("date="))
+        for p in outcomes_dir(out).glob("date=*")
+        if p.is_dir()
+    )
+    lo = first or dt.date.min
+    hi = last or (first if first is not None and last is None else dt.date.max)
+    return [d for d in found if lo <= d <= hi]

@@ -8,24 +8,10 @@ from pathlib import Path
 
 import polars as pl
 
-from replay.errors import UserError
+from replay.common.errors import UserError
 from replay.gold.layout import gold_file
 from replay.labels.job import CURRENT, label_state
-from replay.labels.layout import outcomes_dir, outcomes_file
-
-
-def labelled_dates(
-    out: Path, first: dt.date | None = None, last: dt.date | None = None
-) -> list[dt.date]:
-    """Sessions of ``out`` with labels (complete or not) in [first, last] (each end optional)."""
-    found = sorted(
-        dt.date.fromisoformat(p.name.removeprefix("date="))
-        for p in outcomes_dir(out).glob("date=*")
-        if p.is_dir()
-    )
-    lo = first or dt.date.min
-    hi = last or (first if first is not None and last is None else dt.date.max)
-    return [d for d in found if lo <= d <= hi]
+from replay.labels.layout import labelled_dates, outcomes_file
 
 
 def current_sessions(

@@ -36,7 +36,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from replay.errors import UserError
+from replay.common.errors import UserError
 
 COLUMNS = ("ts_ns", "label_end_ns", "horizon_s")
 _U64 = 1 << 64

@@ -25,10 +25,10 @@ import pyarrow.parquet as pq
 import zstandard
 from databento.common.symbology import InstrumentMap
 
-from replay.errors import BadInputFile
+from replay.common.errors import BadInputFile
+from replay.common.prefetch import prefetch as prefetch_items
 from replay.lake.few_unique import unique_pairs
 from replay.lake.record_columns import split_fields
-from replay.run.prefetch import prefetch as prefetch_items
 
 DATASET = "GLBX.MDP3"
 SUPPORTED = {"mbp-10": 10, "trades": 0, "definition": 19, "mbo": 160}

@@ -21,10 +21,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from replay.common.atomic import commit, temp_path_for, writes_into
+from replay.common.errors import BadInputFile, LevelReplayError, UserError
 from replay.common.faults import PARTITIONS_COMMITTED, fault_point
 from replay.common.hashing import sha256_file
 from replay.common.locks import file_lock
-from replay.errors import BadInputFile, LevelReplayError, UserError
 from replay.lake import instruments as ins
 from replay.lake import record_checks
 from replay.lake.dbn_source import (

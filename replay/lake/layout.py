@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from replay.common.dates import iso_date
-from replay.errors import UserError
+from replay.common.errors import UserError
 from replay.lake.schemas import INGEST_LOG, SCHEMAS, TABLES
 
 ROW_GROUP_ROWS = 1 << 19

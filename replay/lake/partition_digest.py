@@ -15,8 +15,8 @@ import os
 from pathlib import Path
 
 from replay.common.atomic import write_bytes_atomic
+from replay.common.errors import UserError
 from replay.common.hashing import sha256_file
-from replay.errors import UserError
 
 
 def sidecar(path: Path) -> Path:

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from engines.events import N_LEVELS, DepthBatch, OptionDefinitions, OptionTradeBatch, TradeBatch
-from replay.errors import UserError
+from replay.common.errors import UserError
 from replay.lake.layout import read_errors_named
 from replay.lake.level_block import levels_block
 

@@ -16,7 +16,7 @@ from typing import TypeVar
 import nats
 from nats.aio.client import Client
 
-from replay.errors import UserError
+from replay.common.errors import UserError
 
 T = TypeVar("T")
 RETRYABLE = (

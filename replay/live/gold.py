@@ -24,12 +24,13 @@ from replay.gold.layout import (
     staging_dir,
     stale_temps,
 )
-from replay.gold.manifest import run_info, session_manifest, write_manifest
+from replay.gold.manifest import run_info, write_manifest
 from replay.gold.writer import GoldWriter
 from replay.live import subjects as sj
 from replay.live.session import LiveSession
 from replay.run.replay_job import check_existing
 from replay.run.session import PartitionInfo, SessionSources
+from replay.run.session_manifest import session_manifest
 
 
 class LiveGold:

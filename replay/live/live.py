@@ -29,7 +29,7 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
 from engines.config import EngineConfig
-from replay.errors import UserError
+from replay.common.errors import UserError
 from replay.live import subjects as sj
 from replay.live.connection import connect, retrying
 from replay.live.cursor import StreamCursor

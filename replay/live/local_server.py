@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from replay.errors import UserError
+from replay.common.errors import UserError
 
 
 def server_binary() -> Path:

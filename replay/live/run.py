@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 
 from engines.config import EngineConfig
-from engines.session_engine import ENGINES
+from engines.create import ENGINES
 from replay.common.atomic import write_bytes_atomic, writes_into
-from replay.errors import UserError
+from replay.common.errors import UserError
 from replay.live.gold import LiveGold
 from replay.live.live import LiveReport, run_live
 

@@ -22,10 +22,11 @@ from typing import Any
 import pyarrow as pa
 
 from engines.config import EngineConfig
+from engines.create import create_engine
 from engines.events import DepthBatch, MergedChunk, OptionDefinitions, OptionTradeBatch, TradeBatch
 from engines.rows import RowBlock
 from engines.session_context import PriorSession
-from engines.session_engine import SessionEngine, SessionSetup, create_engine
+from engines.session_engine import SessionEngine, SessionSetup
 from replay.gold.payload import block_rows, encode_payload, snap_payload
 from replay.lake.reader import (
     DEPTH_COLUMNS,

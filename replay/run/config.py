@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from engines.config import ConfigError, EngineConfig
-from replay.errors import BadConfig
+from replay.common.errors import BadConfig
 
 ConfigSource = EngineConfig | Path | str | None
 

@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from replay.errors import UserError
+from replay.common.errors import UserError
 from replay.gold.manifest import OUTPUT_LIBRARIES, code_digest, library_versions
 
 DEFAULT_CONNECT_TIMEOUT = 10.0

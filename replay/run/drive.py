@@ -15,7 +15,7 @@ from typing import Any
 
 from engines.events import MergedChunk
 from engines.session_engine import SessionEngine
-from replay.run.prefetch import prefetch
+from replay.common.prefetch import prefetch
 
 PREFETCH_DEPTH = 2  # chunks in flight per stage: bounded memory
 

@@ -24,11 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from replay.common.atomic import write_bytes_atomic
+from replay.common.errors import LevelReplayError, UserError
 from replay.common.locks import LockBusy, file_lock
-from replay.errors import LevelReplayError, UserError
 from replay.gold.layout import session_lock, stale_temps
-from replay.gold.verify import read_session
-from replay.labels.layout import outcomes_manifest
 from replay.lake.replayable import replayability
 from replay.run.dask_executor import DEFAULT_CONNECT_TIMEOUT, run_dask
 from replay.run.replay_job import ReplayJob, check_existing, replay_session
@@ -224,17 +222,11 @@ def confirm(job: ReplayJob, rep: SessionReport) -> SessionReport:
     if rep.status != OK:
         return rep
     try:
-        if isinstance(job, ReplayJob):
-            seen = read_session(job.out, job.date.isoformat()).det["outputs_digest"]
-            if seen == rep.outputs_digest:
-                return rep
-            why = f"this client sees outputs_digest {seen[:16]}…, not {rep.outputs_digest}"
-        elif outcomes_manifest(job.out, job.date).is_file():
-            return rep
-        else:
-            why = f"no {outcomes_manifest(job.out, job.date)} here"
+        why = job.unseen_here(rep.outputs_digest)  # each kind of job knows its own outputs
     except LevelReplayError as exc:
         why = str(exc)
+    if why is None:
+        return rep
     return SessionReport(
         job.date,
         FAILED,

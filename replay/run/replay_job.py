@@ -19,12 +19,13 @@ from pathlib import Path
 import pyarrow as pa
 
 from engines.config import EngineConfig
-from engines.session_engine import ENGINES, EngineCounters, RowSink, create_engine
+from engines.create import ENGINES, create_engine
+from engines.session_engine import EngineCounters, RowSink
 from replay.common.atomic import writes_into
+from replay.common.errors import UserError
 from replay.common.faults import GOLD_COMMITTED, fault_point
 from replay.common.hashing import sha256_file
 from replay.common.locks import file_lock
-from replay.errors import UserError
 from replay.gold.layout import (
     gold_file,
     manifest_file,
@@ -33,13 +34,14 @@ from replay.gold.layout import (
     staging_dir,
     stale_temps,
 )
-from replay.gold.manifest import run_info, session_manifest, utc_iso, write_manifest
+from replay.gold.manifest import run_info, utc_iso, write_manifest
 from replay.gold.verify import NotAGoldRun, read_session
 from replay.gold.writer import GoldWriter
 from replay.lake.layout import bronze_root, date_lock, lake_dates
 from replay.lake.replayable import replayability
 from replay.run.drive import drive
 from replay.run.session import OpenSession, open_session
+from replay.run.session_manifest import session_manifest
 from replay.run.sinks import CollectingSink
 
 
@@ -67,6 +69,14 @@ class ReplayJob:
             )
         if self.engine not in ENGINES:
             raise UserError(f"unknown engine {self.engine!r}", expected=" or ".join(ENGINES))
+
+    def unseen_here(self, outputs_digest: str) -> str | None:
+        """Why this process cannot see the pair a worker reported with ``outputs_digest`` (None:
+        it can, whole, with that digest)."""
+        seen = read_session(self.out, self.date.isoformat()).det["outputs_digest"]
+        if seen == outputs_digest:
+            return None
+        return f"this client sees outputs_digest {seen[:16]}…, not {outputs_digest}"
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from replay.errors import LevelReplayError
+from replay.common.errors import LevelReplayError
 from replay.gold.layout import gold_file, manifest_file
 from replay.gold.manifest import OUTPUT_LIBRARIES, canonical_json, code_digest, library_versions
 from replay.gold.manifest import sha256_bytes as sha256_of

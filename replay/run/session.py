@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 from engines.events import MergedChunk, OptionDefinitions
 from engines.session_context import PriorSession
 from engines.session_engine import SessionSetup
-from replay.errors import UserError
+from replay.common.errors import UserError
 from replay.lake.instruments import ES_OUTRIGHT
 from replay.lake.layout import (
     bronze_root,

@@ -17,6 +17,10 @@ file, ``glbx-mdp3-YYYYMMDD.mbo.dbn.zst``: the order actions of the same books an
 Same seed and arguments ⇒ byte-identical files: one ``Generator(PCG64(seed))`` drives everything
 in a fixed order and the compressor is single-threaded at a fixed level. Memory stays bounded: the
 session is simulated and written in 30-second chunks.
+
+May import: engines.
+Never imported by: engines, replay.common, replay.lake, replay.gold, replay.run, replay.labels,
+replay.live, replay.nightly.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from engines.config import EngineConfig
 from replay import api
 from replay.cli import app
-from replay.errors import BadConfig, CheckFailed, InternalError, LevelReplayError, UserError
+from replay.common.errors import BadConfig, CheckFailed, InternalError, LevelReplayError, UserError
 from replay.run.config import load_config
 from tests.replay.run.test_replay_determinism import _tiny_lake
 

@@ -12,7 +12,7 @@ import pytest
 
 from engines.gold_columns import ENUMS, GOLD_COLUMNS
 from engines.rows import NP_TYPES, Coded, RowBlock
-from replay.errors import InternalError
+from replay.common.errors import InternalError
 from replay.gold.payload import PriceConverter, encode_payload, level_payload, snap_payload
 from replay.gold.schema import GOLD, GOLD_ENUMS, record_batch
 

@@ -11,7 +11,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from replay.errors import UserError
+from replay.common.errors import UserError
 from replay.labels.splits import purged_splits
 
 S = 1_000_000_000  # ns per second

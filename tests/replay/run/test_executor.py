@@ -173,7 +173,7 @@ def _label_args(lake: Path, out: Path) -> list[str]:
 
 
 def test_task_keys_and_the_worker_check() -> None:
-    from replay.errors import UserError
+    from replay.common.errors import UserError
     from replay.run.dask_executor import build_identity, check_workers, task_key
     from replay.run.replay_job import ReplayJob
 

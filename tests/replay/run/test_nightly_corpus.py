@@ -237,7 +237,7 @@ def _regress_with_lake_changed(how: str) -> Callable[[World], list[str]]:
     its digest record), or a hand edit that keeps the file's size and mtime."""
 
     def build(w: World) -> list[str]:
-        import replay.run.regress as regress
+        import replay.nightly.regress as regress
 
         real = regress.execute
         calls: list[int] = []

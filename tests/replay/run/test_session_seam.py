@@ -15,8 +15,9 @@ import pytest
 
 import replay.gold.writer as gw
 from engines.config import EngineConfig
+from engines.create import create_engine
 from engines.events import MergedChunk, OptionDefinitions
-from engines.session_engine import SessionSetup, closed_snap, create_engine, last_snap
+from engines.session_engine import SessionSetup, closed_snap, last_snap
 from replay.gold.writer import GoldWriter
 from replay.lake.ingest import ingest
 from replay.run.drive import drive

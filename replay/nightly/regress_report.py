@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from replay.common.atomic import write_bytes_atomic
-from replay.run.regress import (
+from replay.nightly.regress import (
     CHUNKS,
     DRIFT,
     FAILED_CHECK,

@@ -186,8 +186,8 @@ def test_two_runs_that_differ_are_a_run_to_run_failure(tmp_path: Path) -> None:
     import datetime as dt
 
     from engines.config import EngineConfig
+    from replay.nightly.regress import RUN_TO_RUN, _check
     from replay.run.executor import OK, SessionReport
-    from replay.run.regress import RUN_TO_RUN, _check
     from replay.run.replay_job import ReplayJob, replay_session
 
     src = generate_session(tmp_path / "src", minutes=3)

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from replay.errors import LevelReplayError, UserError
+from replay.common.errors import LevelReplayError, UserError
 from replay.lake.layout import bronze_root, list_dates, open_partition, partition_entry
 from replay.lake.partition_quality import rebuilt_from_mbo
 from replay.lake.replayable import replayability
 from replay.lake.schemas import TABLES
+from replay.run.session import resolve_session
 
 
 def _span(path: Path) -> tuple[int | None, int | None]:
@@ -42,10 +43,7 @@ def span_text(lo: int | None, hi: int | None) -> str:
 
 
 def _primary(lake: Path, d: dt.date) -> str:
-    """The session's primary future as a replay would choose it (lazy import: ``run`` sits
-    downstream of ``lake``)."""
-    from replay.run.session import resolve_session
-
+    """The session's primary future, as a replay would choose it."""
     try:
         return resolve_session(lake, d).primary_symbol
     except LevelReplayError as exc:

@@ -34,9 +34,9 @@ from typing import Any
 
 from engines.config import EngineConfig
 from replay.common.atomic import write_bytes_atomic
+from replay.common.errors import LevelReplayError, UserError
 from replay.common.hashing import sha256_file
 from replay.common.progress import range_progress
-from replay.errors import LevelReplayError, UserError
 from replay.gold.golden import (
     Golden,
     GoldenSession,
