@@ -43,15 +43,20 @@ def room_of(module: str) -> str:
     return parts[0]
 
 
-def imports(path: Path) -> list[str]:
-    """Every project module ``path`` imports, at any depth (function-level imports too)."""
+def all_imports(path: Path) -> list[str]:
+    """Every name ``path`` imports, at any depth (function-level imports too)."""
     out = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             out += [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             out += [f"{node.module}.{a.name}" for a in node.names]
-    return [m for m in out if m.split(".")[0] in PACKAGES]
+    return out
+
+
+def imports(path: Path) -> list[str]:
+    """The project modules (and their names) ``path`` imports."""
+    return [m for m in all_imports(path) if m.split(".")[0] in PACKAGES]
 
 
 def rule(room: str, key: str) -> set[str]:
@@ -135,11 +140,26 @@ def test_no_import_circles() -> None:
     assert circles == []
 
 
+IO_LIBRARIES = ("pyarrow", "polars", "nats", "dask", "databento", "typer")
+
+
+def test_engines_never_import_io_libraries() -> None:
+    """The physics reads arrays: no file, message or dataframe library, so every mode (offline,
+    live, the API) can drive it and it can be tested alone."""
+    files = sorted((ROOT / "engines").rglob("*.py"))
+    assert len(files) > 20
+    bad = [
+        f"{f.name}: {m}" for f in files for m in all_imports(f) if m.split(".")[0] in IO_LIBRARIES
+    ]
+    assert bad == []
+
+
 def test_the_checks_see_what_they_must(tmp_path: Path) -> None:
     """A function-level import counts, and a module outside the packages does not."""
     p = tmp_path / "x.py"
     p.write_text("import numpy\n\ndef f():\n    from replay.gold import schema\n")
     assert imports(p) == ["replay.gold.schema"]
+    assert all_imports(p) == ["numpy", "replay.gold.schema"]
     assert room_of("replay.gold.schema") == "replay.gold"
     assert room_of("replay.cli") == "replay"
     assert room_of("engines.market_state") == "engines"

@@ -8,15 +8,7 @@ from typing import Any
 
 from engines.config import EngineConfig
 from engines.session_engine import EngineCounters, SessionSetup
-from replay.gold.manifest import (
-    OUTPUT_LIBRARIES,
-    TOOL,
-    build_manifest,
-    code_digest,
-    library_versions,
-    outputs_digest,
-    tool_version,
-)
+from replay.gold import manifest as gm
 from replay.gold.quality import split_counters
 from replay.run.session import SessionSources
 
@@ -48,9 +40,9 @@ def session_manifest(
     }
     problems, notes = split_counters(counts)
     det = {
-        "tool": TOOL,
-        "tool_version": tool_version(),
-        "code_digest": code_digest(),
+        "tool": gm.TOOL,
+        "tool_version": gm.tool_version(),
+        "code_digest": gm.code_digest(),
         "config": cfg.to_dict(),
         "config_sha256": cfg.sha256(),
         "session_date": setup.date.isoformat(),
@@ -65,7 +57,7 @@ def session_manifest(
         "data_quality": problems,  # SPEC §8: what was excluded or repaired
         "data_notes": notes,  # informational (replay/gold/quality.py)
         "outputs": dict(outputs),
-        "outputs_digest": outputs_digest(outputs),
-        "libraries": library_versions(OUTPUT_LIBRARIES),
+        "outputs_digest": gm.outputs_digest(outputs),
+        "libraries": gm.library_versions(gm.OUTPUT_LIBRARIES),
     }
-    return build_manifest(det, run)
+    return gm.build_manifest(det, run)
