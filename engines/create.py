@@ -7,8 +7,8 @@ are imported when chosen, so a process that runs one never loads the other.
 
 from __future__ import annotations
 
-from engines.config import EngineConfig
-from engines.session_engine import RowSink, SessionEngine, SessionSetup
+from engines.contract.config import EngineConfig
+from engines.seam.session_engine import RowSink, SessionEngine, SessionSetup
 
 ENGINES = ("fast", "reference")
 
@@ -18,11 +18,11 @@ def create_engine(
 ) -> SessionEngine:
     """The ``fast`` or ``reference`` engine of one session, delivering rows to ``sink``."""
     if kind == "fast":
-        from engines.fast_engine import FastEngine
+        from engines.fast.fast_engine import FastEngine
 
         return FastEngine(cfg, setup, sink)
     if kind == "reference":
-        from engines.reference_engine import ReferenceEngine
+        from engines.reference.reference_engine import ReferenceEngine
 
         return ReferenceEngine(cfg, setup, sink)
     raise ValueError(f"unknown engine {kind!r} (expected one of {', '.join(ENGINES)})")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import typer
 
-from engines.config import EngineConfig
+from engines.contract.config import EngineConfig
 from replay.common.errors import CheckFailed
 from replay.gold.plot import plot_gold
 from replay.gold.summary import session_summary

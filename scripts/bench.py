@@ -64,7 +64,7 @@ res = {'records': n, 'seconds': time.perf_counter() - t}
 REPLAY = """
 import datetime as dt
 from pathlib import Path
-from engines.config import EngineConfig
+from engines.contract.config import EngineConfig
 from replay.run.replay_job import ReplayJob, replay_session
 t = time.perf_counter()
 chunk = None if sys.argv[4] == "none" else int(sys.argv[4])
@@ -167,7 +167,7 @@ def generate(out: Path, name: str, schema: str = "mbp-10") -> Path:
 WARM = """
 import datetime as dt, tempfile
 from pathlib import Path
-from engines.config import EngineConfig
+from engines.contract.config import EngineConfig
 from replay.run.replay_job import ReplayJob, replay_session
 from replay.lake.ingest import ingest
 from replay.lake.silver import build_silver

@@ -240,7 +240,7 @@ res = {'seconds': time.perf_counter() - t,
 REPLAY = """
 import datetime as dt
 from pathlib import Path
-from engines.config import EngineConfig
+from engines.contract.config import EngineConfig
 from replay.run.replay_job import ReplayJob, replay_session
 t = time.perf_counter()
 job = ReplayJob(Path(sys.argv[1]), dt.date.fromisoformat(sys.argv[2]), Path(sys.argv[3]),

@@ -61,7 +61,7 @@ def _perf_map() -> int:
 
 def run(lake: Path, date: dt.date, silver: bool) -> None:
     os.environ["NUMBA_CACHE_DIR"] = tempfile.mkdtemp(prefix="numba-fresh-")
-    from engines.config import EngineConfig
+    from engines.contract.config import EngineConfig
     from replay.run.replay_job import ReplayJob, replay_session
 
     outs = [Path(tempfile.mkdtemp(prefix="profile-out-")) for _ in range(2)]

@@ -16,7 +16,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from engines.jit_cache import PACKAGES, source_digest
+from engines.jit.jit_cache import PACKAGES, source_digest
 from replay.common.atomic import write_bytes_atomic
 
 TOOL = "levelreplay"

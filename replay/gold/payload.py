@@ -1,6 +1,7 @@
 """The ``levels.signals`` JSON payload (SPEC §5.9), built from Gold rows by the column table.
 
-Each Gold column with a ``payload`` path in ``engines/gold_columns.py`` lands at that path; nothing
+Each Gold column with a ``payload`` path in ``engines/columns/gold_columns.py`` lands at that path;
+nothing
 here names a column. Prices leave int64 units only here, converted to index points and multiplied
 by the ``PriceConverter`` ratio (``display_ratio``, default 1.0, SPEC §5.0); ``pts`` values are
 scaled by the same ratio, ``ms`` times are ns // 1e6. Floats are finite in the JSON: NaN and ±inf
@@ -17,9 +18,9 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from engines.config import PRICE_SCALE
-from engines.gold_columns import GOLD_COLUMNS, GoldColumn
-from engines.rows import Coded, RowBlock
+from engines.columns.gold_columns import GOLD_COLUMNS, GoldColumn
+from engines.columns.rows import Coded, RowBlock
+from engines.contract.config import PRICE_SCALE
 
 _EPOCH = dt.date(1970, 1, 1)
 

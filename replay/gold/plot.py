@@ -21,7 +21,7 @@ import polars as pl
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from engines.config import PRICE_SCALE, EngineConfig
+from engines.contract.config import PRICE_SCALE, EngineConfig
 from replay.common.errors import UserError
 from replay.gold.schema import GOLD
 from replay.gold.signals import signal_entries

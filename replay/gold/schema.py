@@ -1,6 +1,7 @@
 """The Gold Arrow schema and record batches, built from the engines' column table (SPEC §3.1).
 
-``engines/gold_columns.py`` is the one definition of the Gold columns; this module turns it into
+``engines/columns/gold_columns.py`` is the one definition of the Gold columns; this module turns it
+into
 the explicit Arrow schema (field order, types, nullability) and turns engine ``RowBlock``s into
 record batches of that schema, refusing any string outside a column's closed enum set.
 """
@@ -10,8 +11,8 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from engines.gold_columns import ENUMS, GOLD_COLUMNS
-from engines.rows import Coded, RowBlock
+from engines.columns.gold_columns import ENUMS, GOLD_COLUMNS
+from engines.columns.rows import Coded, RowBlock
 from replay.common.errors import InternalError
 
 ARROW_TYPES: dict[str, pa.DataType] = {

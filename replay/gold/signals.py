@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from engines.trigger import BREAK, REJECT
+from engines.physics.trigger import BREAK, REJECT
 
 SIGNALS = (BREAK, REJECT)
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import polars as pl
 
-from engines.config import PRICE_SCALE
-from engines.trigger import BREAK, REJECT
+from engines.contract.config import PRICE_SCALE
+from engines.physics.trigger import BREAK, REJECT
 from replay.common.errors import UserError
 from replay.gold.quality import meaning, split_counters
 from replay.gold.signals import signal_entries

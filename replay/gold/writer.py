@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from engines.rows import RowBlock
+from engines.columns.rows import RowBlock
 from replay.common.atomic import commit, temp_path_for
 from replay.common.one_in_flight import OneInFlight
 from replay.gold.schema import GOLD, record_batch

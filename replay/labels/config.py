@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engines.config import NS_PER_S, points_to_units
+from engines.contract.config import NS_PER_S, points_to_units
 from replay.common.errors import BadConfig
 
 MAX_HORIZON_S = 86_400

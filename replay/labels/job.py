@@ -24,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from engines.events import UNDEF_PRICE
+from engines.contract.events import UNDEF_PRICE
 from replay.common.atomic import commit, temp_path_for, writes_into
 from replay.common.errors import LevelReplayError, UserError
 from replay.common.hashing import sha256_file

@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 from numba import njit
 
-from engines.events import N_LEVELS
+from engines.contract.events import N_LEVELS
 
 PRICE_PLANES = ("bid_px", "ask_px")
 SIZE_PLANES = ("bid_sz", "ask_sz")

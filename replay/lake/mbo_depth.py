@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engines.events import N_LEVELS, UNDEF_PRICE
+from engines.contract.events import N_LEVELS, UNDEF_PRICE
 from replay.lake import mbo_kernel as mk
 from replay.lake.dbn_source import Chunk
 from replay.lake.few_unique import small_unique

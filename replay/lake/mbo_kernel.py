@@ -32,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from engines.events import N_LEVELS, UNDEF_PRICE
+from engines.contract.events import N_LEVELS, UNDEF_PRICE
 from replay.lake.partition_quality import MBO_COUNTERS  # bit i of a record's mask: counter i
 
 F_LAST = 1 << 7

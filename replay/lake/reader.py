@@ -17,7 +17,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from engines.events import N_LEVELS, DepthBatch, OptionDefinitions, OptionTradeBatch, TradeBatch
+from engines.contract.events import (
+    N_LEVELS,
+    DepthBatch,
+    OptionDefinitions,
+    OptionTradeBatch,
+    TradeBatch,
+)
 from replay.common.errors import UserError
 from replay.lake.layout import read_errors_named
 from replay.lake.level_block import levels_block

@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from engines.events import UNDEF_PRICE
+from engines.contract.events import UNDEF_PRICE
 from replay.lake.layout import DamagedPartition, partition_dir, partition_entry
 from replay.lake.schemas import TABLES
 

@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from numba import njit
 
-from engines.events import LV_ASK_PX, LV_BID_PX, N_LEVELS, UNDEF_PRICE, DepthBatch
+from engines.contract.events import LV_ASK_PX, LV_BID_PX, N_LEVELS, UNDEF_PRICE, DepthBatch
 from replay.common.atomic import commit, temp_path_for
 from replay.common.hashing import sha256_file
 from replay.lake.layout import partition_entry

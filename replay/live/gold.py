@@ -13,7 +13,7 @@ import datetime as dt
 import time
 from pathlib import Path
 
-from engines.config import EngineConfig
+from engines.contract.config import EngineConfig
 from replay.common.hashing import sha256_file
 from replay.common.locks import file_lock
 from replay.gold.layout import (

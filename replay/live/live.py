@@ -28,7 +28,7 @@ from typing import Any
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
-from engines.config import EngineConfig
+from engines.contract.config import EngineConfig
 from replay.common.errors import UserError
 from replay.live import subjects as sj
 from replay.live.connection import connect, retrying

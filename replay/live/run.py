@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engines.config import EngineConfig
+from engines.contract.config import EngineConfig
 from engines.create import ENGINES
 from replay.common.atomic import write_bytes_atomic, writes_into
 from replay.common.errors import UserError

@@ -21,12 +21,18 @@ from typing import Any
 
 import pyarrow as pa
 
-from engines.config import EngineConfig
+from engines.columns.rows import RowBlock
+from engines.contract.config import EngineConfig
+from engines.contract.events import (
+    DepthBatch,
+    MergedChunk,
+    OptionDefinitions,
+    OptionTradeBatch,
+    TradeBatch,
+)
 from engines.create import create_engine
-from engines.events import DepthBatch, MergedChunk, OptionDefinitions, OptionTradeBatch, TradeBatch
-from engines.rows import RowBlock
-from engines.session_context import PriorSession
-from engines.session_engine import SessionEngine, SessionSetup
+from engines.seam.session_engine import SessionEngine, SessionSetup
+from engines.state.session_context import PriorSession
 from replay.gold.payload import block_rows, encode_payload, snap_payload
 from replay.lake.reader import (
     DEPTH_COLUMNS,

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engines.config import EngineConfig
+from engines.contract.config import EngineConfig
 from replay.common.atomic import write_bytes_atomic
 from replay.common.errors import LevelReplayError, UserError
 from replay.common.hashing import sha256_file

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engines.config import ConfigError, EngineConfig
+from engines.contract.config import ConfigError, EngineConfig
 from replay.common.errors import BadConfig
 
 ConfigSource = EngineConfig | Path | str | None

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from engines.events import MergedChunk
-from engines.session_engine import SessionEngine
+from engines.contract.events import MergedChunk
+from engines.seam.session_engine import SessionEngine
 from replay.common.prefetch import prefetch
 
 PREFETCH_DEPTH = 2  # chunks in flight per stage: bounded memory

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from engines.events import (
+from engines.contract.events import (
     DepthBatch,
     MergedChunk,
     OptionDefinitions,

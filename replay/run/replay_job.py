@@ -2,7 +2,7 @@
 
 A job is frozen and picklable, so a process pool or a Dask worker runs exactly what the CLI runs.
 ``replay_session`` resolves the session from the lake (``run/session.py``), builds the job's
-engine over the session seam (``engines/session_engine.py``) with the Gold writer as its sink,
+engine over the session seam (``engines/seam/session_engine.py``) with the Gold writer as its sink,
 drives it (``run/drive.py``), then writes the manifest (``gold/manifest.py``): Gold first, then
 its manifest, each atomically.
 """
@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from engines.config import EngineConfig
+from engines.contract.config import EngineConfig
 from engines.create import ENGINES, create_engine
-from engines.session_engine import EngineCounters, RowSink
+from engines.seam.session_engine import EngineCounters, RowSink
 from replay.common.atomic import writes_into
 from replay.common.errors import UserError
 from replay.common.faults import GOLD_COMMITTED, fault_point

@@ -20,9 +20,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from engines.events import MergedChunk, OptionDefinitions
-from engines.session_context import PriorSession
-from engines.session_engine import SessionSetup
+from engines.contract.events import MergedChunk, OptionDefinitions
+from engines.seam.session_engine import SessionSetup
+from engines.state.session_context import PriorSession
 from replay.common.errors import UserError
 from replay.lake.instruments import ES_OUTRIGHT
 from replay.lake.layout import (

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from engines.config import EngineConfig
-from engines.session_engine import EngineCounters, SessionSetup
+from engines.contract.config import EngineConfig
+from engines.seam.session_engine import EngineCounters, SessionSetup
 from replay.gold import manifest as gm
 from replay.gold.quality import split_counters
 from replay.run.session import SessionSources

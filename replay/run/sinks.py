@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import pyarrow as pa
 
-from engines.rows import RowBlock
+from engines.columns.rows import RowBlock
 from replay.gold.schema import GOLD, record_batch
 from replay.gold.writer import BATCH_ROWS
 

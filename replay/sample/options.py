@@ -5,7 +5,7 @@ Raw symbols follow CME's weekly/daily option roots on the front quarterly future
 ``E{n}D``; then the expiry month code and year digit, a space, ``C``/``P`` and the strike in points:
 ``EW2X5 C6800`` is the 2025-11-14 (second Friday of November) 6800 call. They expire at 15:00 CT
 on the trade date. Premium ticks: 0.05 below 5.00 points, 0.25 from 5.00 up.
-Time to expiry is in 365-day years (``engines.black76.NS_PER_YEAR``), r = 0.
+Time to expiry is in 365-day years (``engines.physics.black76.NS_PER_YEAR``), r = 0.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engines import black76
+from engines.physics import black76
 from replay.sample.dbn_writer import DEFINITION_DTYPE, TRADE_DTYPE, empty_records
 from replay.sample.scenario import (
     GAMMA_TARGET,

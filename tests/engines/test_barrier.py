@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from engines.barrier import (
+from engines.contract.config import EngineConfig
+from engines.contract.events import F_LAST
+from engines.physics.barrier import (
     ABSORPTION,
     CONSUMED,
     NEUTRAL,
@@ -15,9 +17,7 @@ from engines.barrier import (
     WEAK,
     compute_barrier,
 )
-from engines.config import EngineConfig
-from engines.events import F_LAST
-from engines.market_state import MarketState
+from engines.state.market_state import MarketState
 from tests.engines.test_market_state import PT, SNAP, T0, TK, A, B, depth, trades, ts_at
 
 CFG = EngineConfig()

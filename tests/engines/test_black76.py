@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engines import black76
+from engines.physics import black76
 
 T_3H = 3.0 / (365.0 * 24.0)  # 3 hours in 365-day years = 3/8760 = 3.4246575e-4
 
@@ -99,7 +99,7 @@ def test_solver_with_hoisted_factors_gives_the_bits_of_plain_bisection(iteration
     # every one of its steps (same operations). 200 steps: most of them past the fixed point
     # (a halving cannot shrink [lo, hi] = [0.01, 5] below one ulp after ~60 steps). Sigmas from
     # 0.001 to 8 put some IVs outside [lo, hi]: the bisection then pins to an end of the band.
-    from engines.black76 import _price1
+    from engines.physics.black76 import _price1
 
     rng = np.random.default_rng(3)
     n = 2000

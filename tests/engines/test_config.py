@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engines.config import ConfigError, EngineConfig, points_to_units
+from engines.contract.config import ConfigError, EngineConfig, points_to_units
 
 
 def test_defaults_are_the_spec_constants_in_exact_units() -> None:

@@ -1,10 +1,11 @@
 """Differential tests: the fast engine's per-level numba functions vs the reference engine.
 
-Each fast function in ``engines/snap_levels.py`` mirrors one reference function operation for
+Each fast function in ``engines/fast/snap_levels.py`` mirrors one reference function operation for
 operation, and the project's contract is bit-identical Gold output between the two engines. Here
 hypothesis draws inputs over realistic ranges (prices as int64 1e-9 units on the ES 0.25 tick
 grid around 4000-7000 points, small integer sizes, scores 0-100, snap times on the 250 ms grid),
-both sides run on the same inputs, codes are mapped to names through ``engines.snap_codes``, and
+both sides run on the same inputs, codes are mapped to names through ``engines.fast.snap_codes``,
+and
 every output is compared exactly: integers with ``==``, floats with :func:`same` (``==`` plus the
 sign of zero; NaN only equals NaN).
 
@@ -20,13 +21,14 @@ Pairs covered (fast <-> reference):
 * ``wall`` / ``flip`` / ``wall_pair``  <-> ``fuel._wall`` / ``fuel._flip`` (and ``fuel_walls``)
 * ``fuel``  <-> ``fuel.compute_fuel`` over one ``fuel.snap_gamma`` view
 * ``barrier`` / ``tape``  <-> ``barrier.compute_barrier`` / ``tape.compute_tape``: the same random
-  book and trade history is folded into one ``engines.market_state.MarketState``; the reference
+  book and trade history is folded into one ``engines.state.market_state.MarketState``; the
+  reference
   reads the object, the fast side reads ``MarketState.kernel_arrays()``.
 
 The glue the kernel does around these calls (``snap_kernel._score_level``: the ``contiguous`` flag
 of the trigger, the runway direction, the strike slice of ``fuel_walls``) is written out in the
 tests where a fast function needs it as an input, each with a pointer to where the kernel does it.
-Parameters come from the fast engine's own ``engines.fast_engine.params``: ``pi`` / ``pf``
+Parameters come from the fast engine's own ``engines.fast.fast_engine.params``: ``pi`` / ``pf``
 arrays from an EngineConfig.
 
 Nothing listed was skipped. Not compared here because they are not separate fast functions (or
@@ -49,13 +51,8 @@ import pytest
 from hypothesis import HealthCheck, currently_in_test_context, event, given, settings
 from hypothesis import strategies as st
 
-from engines import snap_codes as C
-from engines import snap_kernel as K
-from engines import snap_levels as F
-from engines import trigger as trigger_mod
-from engines.barrier import compute_barrier
-from engines.config import PRICE_SCALE, EngineConfig
-from engines.events import (
+from engines.contract.config import PRICE_SCALE, EngineConfig
+from engines.contract.events import (
     F_LAST,
     N_LEVELS,
     SIDE_ASK,
@@ -66,8 +63,13 @@ from engines.events import (
     OptionDefinitions,
     TradeBatch,
 )
-from engines.fast_engine import params as fast_params
-from engines.fuel import (
+from engines.fast import snap_codes as C
+from engines.fast import snap_kernel as K
+from engines.fast import snap_levels as F
+from engines.fast.fast_engine import params as fast_params
+from engines.physics import trigger as trigger_mod
+from engines.physics.barrier import compute_barrier
+from engines.physics.fuel import (
     FuelState,
     GammaView,
     _flip,
@@ -76,14 +78,23 @@ from engines.fuel import (
     fuel_walls,
     snap_gamma,
 )
-from engines.market_state import B_VALID, K_APX, K_ASZ, K_BPX, K_BSZ, N_FIELDS, N_SW, MarketState
-from engines.room_to_run import runway
-from engines.score import break_score, confidence_label
-from engines.session_context import SessionContext
-from engines.signal_service import NO_SPOT, _approach
-from engines.smoothing import update_smoothers
-from engines.tape import compute_tape
-from engines.trigger import TriggerState, step_trigger
+from engines.physics.room_to_run import runway
+from engines.physics.score import break_score, confidence_label
+from engines.physics.smoothing import update_smoothers
+from engines.physics.tape import compute_tape
+from engines.physics.trigger import TriggerState, step_trigger
+from engines.reference.signal_service import NO_SPOT, _approach
+from engines.state.market_state import (
+    B_VALID,
+    K_APX,
+    K_ASZ,
+    K_BPX,
+    K_BSZ,
+    N_FIELDS,
+    N_SW,
+    MarketState,
+)
+from engines.state.session_context import SessionContext
 
 PT = PRICE_SCALE  # one index point in units
 TICK = 250_000_000  # one ES tick (0.25 point)

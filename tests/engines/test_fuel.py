@@ -10,10 +10,10 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engines import black76
-from engines.config import PRICE_SCALE, EngineConfig
-from engines.events import OptionDefinitions, OptionTradeBatch
-from engines.fuel import (
+from engines.contract.config import PRICE_SCALE, EngineConfig
+from engines.contract.events import OptionDefinitions, OptionTradeBatch
+from engines.physics import black76
+from engines.physics.fuel import (
     FuelState,
     GammaView,
     compute_fuel,

@@ -1,6 +1,7 @@
 """The Gold column table agrees with everything derived from it on the engines' side.
 
-``engines/gold_columns.py`` is the one definition of the Gold columns; LevelRow, the fast kernel's
+``engines/columns/gold_columns.py`` is the one definition of the Gold columns; LevelRow, the fast
+kernel's
 slots, its decoders and the enum code tables are derived from it or from the engine modules that
 own the names. These tests fail as soon as any of them disagree.
 """
@@ -13,10 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engines import barrier, fuel, level_universe, room_to_run, score, snap_codes, tape, trigger
-from engines import fast_rows as F
-from engines.config import EngineConfig
-from engines.gold_columns import (
+from engines.columns.gold_columns import (
     DECODES,
     GOLD_COLUMNS,
     LEVEL_COLUMNS,
@@ -25,8 +23,12 @@ from engines.gold_columns import (
     UNITS,
     fast_slots,
 )
-from engines.rows import Coded, LevelRowBlocks
-from engines.signal_service import LevelRow
+from engines.columns.rows import Coded, LevelRowBlocks
+from engines.contract.config import EngineConfig
+from engines.fast import fast_rows as F
+from engines.fast import snap_codes
+from engines.physics import barrier, fuel, level_universe, room_to_run, score, tape, trigger
+from engines.reference.signal_service import LevelRow
 
 BY_NAME = {c.name: c for c in GOLD_COLUMNS}
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from numba.core import config
 
 import engines  # noqa: F401  (its import points numba at the code-keyed directory)
-from engines.jit_cache import cache_root, source_digest
+from engines.jit.jit_cache import cache_root, source_digest
 
 
 def _tree(root: Path, body: str) -> None:
@@ -33,7 +33,7 @@ def test_numba_cache_dir_is_keyed_by_the_package_digest() -> None:
 def test_an_unwritable_cache_root_falls_back_to_the_temp_dir(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import tempfile
 
-    from engines.jit_cache import use_code_keyed_cache
+    from engines.jit.jit_cache import use_code_keyed_cache
 
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("")  # a file where the cache root should be: mkdir fails, even as root

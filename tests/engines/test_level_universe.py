@@ -10,10 +10,10 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engines.config import PRICE_SCALE, EngineConfig
-from engines.events import TradeBatch
-from engines.fuel import FuelWalls
-from engines.level_universe import (
+from engines.contract.config import PRICE_SCALE, EngineConfig
+from engines.contract.events import TradeBatch
+from engines.physics.fuel import FuelWalls
+from engines.physics.level_universe import (
     Universe,
     active_mask,
     build_universe,
@@ -21,7 +21,7 @@ from engines.level_universe import (
     level_id,
     round_levels,
 )
-from engines.session_context import PriorSession, SessionContext, fold_trades
+from engines.state.session_context import PriorSession, SessionContext, fold_trades
 
 U = PRICE_SCALE
 NS = 1_000_000_000

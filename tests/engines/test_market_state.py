@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engines.config import EngineConfig
-from engines.events import F_LAST, UNDEF_PRICE, DepthBatch, TradeBatch
-from engines.market_state import (
+from engines.contract.config import EngineConfig
+from engines.contract.events import F_LAST, UNDEF_PRICE, DepthBatch, TradeBatch
+from engines.state.market_state import (
     F_ASK_ADD,
     F_ASK_CXL,
     F_ASK_FILL,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from engines.config import EngineConfig
-from engines.events import UNDEF_PRICE
-from engines.room_to_run import runway
+from engines.contract.config import EngineConfig
+from engines.contract.events import UNDEF_PRICE
+from engines.physics.room_to_run import runway
 
 CFG = EngineConfig()
 U = 1_000_000_000

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engines.config import EngineConfig
-from engines.score import (
+from engines.contract.config import EngineConfig
+from engines.physics.score import (
     break_direction,
     break_score,
     confidence_label,

@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engines.config import PRICE_SCALE, EngineConfig
-from engines.events import UNDEF_PRICE, TradeBatch
-from engines.session_context import (
+from engines.contract.config import PRICE_SCALE, EngineConfig
+from engines.contract.events import UNDEF_PRICE, TradeBatch
+from engines.state.session_context import (
     PriorSession,
     SessionContext,
     _sum_px_size,

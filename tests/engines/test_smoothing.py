@@ -7,8 +7,8 @@ import math
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engines.config import EngineConfig
-from engines.smoothing import Ewma, LevelSmoothers, ewma_update, update_smoothers
+from engines.contract.config import EngineConfig
+from engines.physics.smoothing import Ewma, LevelSmoothers, ewma_update, update_smoothers
 
 CFG = EngineConfig()
 S = 1_000_000_000

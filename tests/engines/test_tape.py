@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from engines.config import EngineConfig
-from engines.market_state import MarketState
-from engines.tape import compute_tape
+from engines.contract.config import EngineConfig
+from engines.physics.tape import compute_tape
+from engines.state.market_state import MarketState
 from tests.engines.test_market_state import PT, T0, TK, A, B, N, trades, ts_at
 
 CFG = EngineConfig()

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engines.config import EngineConfig
-from engines.trigger import TriggerState, step_trigger
+from engines.contract.config import EngineConfig
+from engines.physics.trigger import TriggerState, step_trigger
 
 CFG = EngineConfig()
 SNAP = CFG.snap_ns  # 250 ms

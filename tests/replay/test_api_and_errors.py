@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from engines.config import EngineConfig
+from engines.contract.config import EngineConfig
 from replay import api
 from replay.cli import app
 from replay.common.errors import BadConfig, CheckFailed, InternalError, LevelReplayError, UserError

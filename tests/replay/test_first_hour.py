@@ -101,7 +101,7 @@ def test_summary_counts_entries_and_explains_the_data(run: Path) -> None:
 
 
 def test_the_plot_labels_each_level_once_and_has_legends(run: Path) -> None:
-    from engines.config import EngineConfig
+    from engines.contract.config import EngineConfig
     from replay.gold.plot import timeline_figure
 
     gold = pl.read_parquet(run / "gold/levels_signals/date=2025-11-14/part-00000.parquet")

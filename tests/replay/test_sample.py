@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import zstandard
 
-from engines import black76
+from engines.physics import black76
 from replay.sample import generate_session
 from replay.sample import options as opt
 from replay.sample.scenario import future_and_spread, quarterly_after, session_window

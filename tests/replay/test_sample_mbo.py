@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from engines.config import EngineConfig
+from engines.contract.config import EngineConfig
 from replay.lake.ingest import ingest
 from replay.run.replay_job import ReplayJob, replay_session
 from replay.sample import generate_session

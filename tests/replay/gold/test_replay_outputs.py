@@ -11,8 +11,8 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-import engines.reference_engine as driver
-from engines.config import EngineConfig
+import engines.reference.reference_engine as driver
+from engines.contract.config import EngineConfig
 from replay.cli import app
 from replay.gold.layout import manifest_file
 from replay.gold.payload import encode_payload, snap_payload

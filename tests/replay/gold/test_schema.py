@@ -10,8 +10,8 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from engines.gold_columns import ENUMS, GOLD_COLUMNS
-from engines.rows import NP_TYPES, Coded, RowBlock
+from engines.columns.gold_columns import ENUMS, GOLD_COLUMNS
+from engines.columns.rows import NP_TYPES, Coded, RowBlock
 from replay.common.errors import InternalError
 from replay.gold.payload import PriceConverter, encode_payload, level_payload, snap_payload
 from replay.gold.schema import GOLD, GOLD_ENUMS, record_batch

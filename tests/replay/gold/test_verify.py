@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from engines.config import EngineConfig
+from engines.contract.config import EngineConfig
 from replay.cli import app
 from replay.common.hashing import sha256_file
 from replay.gold.layout import gold_file, manifest_file, table_dir

@@ -318,7 +318,7 @@ def test_manifest_and_info_say_the_depth_came_from_mbo(tmp_path: Path) -> None:
     import datetime as dt
     import json
 
-    from engines.config import EngineConfig
+    from engines.contract.config import EngineConfig
     from replay.run.info import lake_info
     from replay.run.replay_job import ReplayJob, replay_session
 

@@ -12,8 +12,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from engines.config import EngineConfig
-from engines.events import UNDEF_PRICE
+from engines.contract.config import EngineConfig
+from engines.contract.events import UNDEF_PRICE
 from replay.gold.layout import gold_file, manifest_file
 from replay.lake.ingest import ingest
 from replay.lake.layout import partition_file

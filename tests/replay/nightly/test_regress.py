@@ -185,7 +185,7 @@ def test_two_runs_that_differ_are_a_run_to_run_failure(tmp_path: Path) -> None:
     """Stand-in for broken determinism: run B's Gold made with another config."""
     import datetime as dt
 
-    from engines.config import EngineConfig
+    from engines.contract.config import EngineConfig
     from replay.nightly.regress import RUN_TO_RUN, _check
     from replay.run.executor import OK, SessionReport
     from replay.run.replay_job import ReplayJob, replay_session

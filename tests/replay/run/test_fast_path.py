@@ -11,7 +11,7 @@ from pathlib import Path
 import databento_dbn as d
 import pytest
 
-from engines.config import EngineConfig
+from engines.contract.config import EngineConfig
 from replay.gold.layout import manifest_file
 from replay.lake.ingest import ingest
 from replay.run.replay_job import ReplayJob, replay_session

@@ -9,7 +9,7 @@ from pathlib import Path
 import databento_dbn as d
 import pytest
 
-from engines.session_context import PriorSession
+from engines.state.session_context import PriorSession
 from replay.lake.ingest import ingest
 from replay.run.session import prior_session
 from tests import dbn_factory as f
@@ -65,7 +65,7 @@ def test_day_two_of_a_generated_lake_has_day_one_extremes(tmp_path: Path) -> Non
     import polars as pl
     import pyarrow.parquet as pq
 
-    from engines.config import EngineConfig
+    from engines.contract.config import EngineConfig
     from replay.gold.layout import gold_file, manifest_file
     from replay.run.replay_job import ReplayJob, replay_session
     from replay.sample import generate_session

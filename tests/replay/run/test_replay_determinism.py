@@ -14,7 +14,7 @@ import databento_dbn as d
 import polars as pl
 import pytest
 
-from engines.config import EngineConfig
+from engines.contract.config import EngineConfig
 from replay.gold.layout import manifest_file
 from replay.gold.verify import compare
 from replay.lake.ingest import ingest

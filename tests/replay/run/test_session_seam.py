@@ -14,10 +14,10 @@ import pyarrow.parquet as pq
 import pytest
 
 import replay.gold.writer as gw
-from engines.config import EngineConfig
+from engines.contract.config import EngineConfig
+from engines.contract.events import MergedChunk, OptionDefinitions
 from engines.create import create_engine
-from engines.events import MergedChunk, OptionDefinitions
-from engines.session_engine import SessionSetup, closed_snap, last_snap
+from engines.seam.session_engine import SessionSetup, closed_snap, last_snap
 from replay.gold.writer import GoldWriter
 from replay.lake.ingest import ingest
 from replay.run.drive import drive

@@ -48,9 +48,8 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from engines.borrowing_jit import borrowing_njit
-from engines.config import PRICE_SCALE, EngineConfig
-from engines.events import (
+from engines.contract.config import PRICE_SCALE, EngineConfig
+from engines.contract.events import (
     F_LAST,
     LV_ASK_PX,
     LV_ASK_SZ,
@@ -64,6 +63,7 @@ from engines.events import (
     DepthBatch,
     TradeBatch,
 )
+from engines.jit.borrowing_jit import borrowing_njit
 
 # ----- per-(bucket, price) entry fields (also the columns of the window sums) -----
 F_BID_ADD = 0
@@ -1079,7 +1079,7 @@ class MarketState:
             (self._sw,) = _grow_ring((self._sw,), m, M_SW_HEAD, M_SW_TAIL, M_SW_CAP)
 
     def kernel_arrays(self) -> tuple:
-        """The state arrays in the order ``engines.snap_kernel.run`` takes them (re-read after
+        """The state arrays in the order ``engines.fast.snap_kernel.run`` takes them (re-read after
         any grow / prepare_close: those replace arrays)."""
         return (
             self._meta,

@@ -1,6 +1,6 @@
 """The fast session engine: merged chunks → one numba call per chunk → row blocks.
 
-Same contract as ``engines.reference_engine.ReferenceEngine`` (and the same rows, so
+Same contract as ``engines.reference.reference_engine.ReferenceEngine`` (and the same rows, so
 byte-identical Gold): a snap is scored once an event after it has been read, or at the end of the
 session. Per chunk, the Python side only prepares arrays (option-trade mids and implied vols come
 from the reference functions, which are elementwise, so chunking cannot change them) and serves
@@ -16,16 +16,22 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from engines import snap_codes as C
-from engines import snap_kernel as K
-from engines.config import EngineConfig, points_to_units
-from engines.events import EventCounts, MergedChunk, OptionDefinitions
-from engines.fast_rows import FastRowDecoder
-from engines.fuel import empty_fuel_state, grow_fuel_state, in_scope, instrument_index, trade_ivs
-from engines.market_state import N_FIELDS, N_SW, MarketState, quoted_mid_at
-from engines.session_context import SessionContext
-from engines.session_engine import EngineCounters, RowSink, SessionSetup, SnapClock, Stage
-from engines.snap_codes import N_I, N_LI, N_PF, N_PI, N_X, T_SMA0
+from engines.contract.config import EngineConfig, points_to_units
+from engines.contract.events import EventCounts, MergedChunk, OptionDefinitions
+from engines.fast import snap_codes as C
+from engines.fast import snap_kernel as K
+from engines.fast.fast_rows import FastRowDecoder
+from engines.fast.snap_codes import N_I, N_LI, N_PF, N_PI, N_X, T_SMA0
+from engines.physics.fuel import (
+    empty_fuel_state,
+    grow_fuel_state,
+    in_scope,
+    instrument_index,
+    trade_ivs,
+)
+from engines.seam.session_engine import EngineCounters, RowSink, SessionSetup, SnapClock, Stage
+from engines.state.market_state import N_FIELDS, N_SW, MarketState, quoted_mid_at
+from engines.state.session_context import SessionContext
 
 _MAX_ROWS_PER_SNAP = 1024  # output headroom past the sink's batch (grown on demand)
 

@@ -31,9 +31,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from numba import njit
 
-from engines import black76
-from engines.config import PRICE_SCALE, EngineConfig
-from engines.events import SIDE_ASK, SIDE_BID, OptionDefinitions, OptionTradeBatch
+from engines.contract.config import PRICE_SCALE, EngineConfig
+from engines.contract.events import SIDE_ASK, SIDE_BID, OptionDefinitions, OptionTradeBatch
+from engines.physics import black76
 
 CHICAGO = ZoneInfo("America/Chicago")
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engines.config import EngineConfig
+from engines.contract.config import EngineConfig
 
 NEUTRAL = "NEUTRAL"
 BREAK = "BREAK"

@@ -40,8 +40,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from numba import njit
 
-from engines.config import NS_PER_S, EngineConfig
-from engines.events import UNDEF_PRICE, TradeBatch
+from engines.contract.config import NS_PER_S, EngineConfig
+from engines.contract.events import UNDEF_PRICE, TradeBatch
 
 CHICAGO = ZoneInfo("America/Chicago")
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engines.config import PRICE_SCALE, EngineConfig
-from engines.events import UNDEF_PRICE
+from engines.contract.config import PRICE_SCALE, EngineConfig
+from engines.contract.events import UNDEF_PRICE
 
 UP = "UP"
 DOWN = "DOWN"

@@ -16,43 +16,9 @@ import math
 import numpy as np
 from numba import njit
 
-from engines.black76 import _INV_SQRT_2PI, NS_PER_YEAR
-from engines.borrowing_jit import borrowing_njit
-from engines.config import PRICE_SCALE
-from engines.events import SIDE_ASK, SIDE_BID, UNDEF_PRICE
-from engines.market_state import (
-    B_CUR,
-    B_VALID,
-    K_APX,
-    K_ASZ,
-    K_BPX,
-    K_BSZ,
-    M_BASE,
-    M_ENT_CAP,
-    M_ENT_HEAD,
-    M_ENT_TAIL,
-    M_GRID_INIT,
-    M_HAS_CUR,
-    M_HAS_VALID,
-    M_HIGH,
-    M_LAST_PX,
-    M_LOW,
-    M_N_TRADES,
-    M_NGRID,
-    M_ODD_CAP,
-    M_ODD_N,
-    M_VW_HI,
-    M_VW_LO,
-    M_VW_SIZE,
-    _classify,
-    _close_kernel,
-    _fold_depth_kernel,
-    _fold_trades_kernel,
-    _prepass_kernel,
-    _velocity_kernel,
-    update_hilo,
-)
-from engines.snap_codes import (
+from engines.contract.config import PRICE_SCALE
+from engines.contract.events import SIDE_ASK, SIDE_BID, UNDEF_PRICE
+from engines.fast.snap_codes import (
     CONF_UNDECIDED,
     DOWN,
     EW_DELTA_LIQ,
@@ -144,7 +110,7 @@ from engines.snap_codes import (
     X_VEL,
     X_VEL_S,
 )
-from engines.snap_levels import (
+from engines.fast.snap_levels import (
     approach,
     barrier,
     break_score,
@@ -155,6 +121,40 @@ from engines.snap_levels import (
     tape,
     trigger,
     wall_pair,
+)
+from engines.jit.borrowing_jit import borrowing_njit
+from engines.physics.black76 import _INV_SQRT_2PI, NS_PER_YEAR
+from engines.state.market_state import (
+    B_CUR,
+    B_VALID,
+    K_APX,
+    K_ASZ,
+    K_BPX,
+    K_BSZ,
+    M_BASE,
+    M_ENT_CAP,
+    M_ENT_HEAD,
+    M_ENT_TAIL,
+    M_GRID_INIT,
+    M_HAS_CUR,
+    M_HAS_VALID,
+    M_HIGH,
+    M_LAST_PX,
+    M_LOW,
+    M_N_TRADES,
+    M_NGRID,
+    M_ODD_CAP,
+    M_ODD_N,
+    M_VW_HI,
+    M_VW_LO,
+    M_VW_SIZE,
+    _classify,
+    _close_kernel,
+    _fold_depth_kernel,
+    _fold_trades_kernel,
+    _prepass_kernel,
+    _velocity_kernel,
+    update_hilo,
 )
 
 # status codes returned to the driver

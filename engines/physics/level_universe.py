@@ -23,9 +23,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engines.config import PRICE_SCALE, EngineConfig, points_to_units
-from engines.fuel import FuelWalls
-from engines.session_context import CONTEXT_KINDS, SessionContext
+from engines.contract.config import PRICE_SCALE, EngineConfig, points_to_units
+from engines.physics.fuel import FuelWalls
+from engines.state.session_context import CONTEXT_KINDS, SessionContext
 
 ROUND = "ROUND"
 STRIKE = "STRIKE"

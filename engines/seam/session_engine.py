@@ -1,15 +1,17 @@
 """The session seam (ARCHITECTURE.md): one interface that offline replay, live mode, the API and
 the executors drive, whichever engine is behind it.
 
-``replay/`` hands an engine merged chunks (``engines.events.MergedChunk``) and receives rows: the
+``replay/`` hands an engine merged chunks (``engines.contract.events.MergedChunk``) and receives
+rows: the
 engine folds every event, scores each snap once an event after it (or the session's end) has been
 seen (SPEC §2.4), and hands whole snaps' rows to its ``RowSink`` as ``RowBlock``s. The session's
 inputs (``SessionSetup``) hold no lake paths, so a live feed builds them as easily as the lake.
 The option universe can grow mid-session (``MergedChunk.new_options``).
 
-Two engines implement it and write the same rows: ``reference`` (``engines/reference_engine.py``,
+Two engines implement it and write the same rows: ``reference``
+(``engines/reference/reference_engine.py``,
 the engines level by level in Python: the readable definition and the oracle) and ``fast``
-(``engines/fast_engine.py``, one numba kernel call per chunk, the default).
+(``engines/fast/fast_engine.py``, one numba kernel call per chunk, the default).
 """
 
 from __future__ import annotations
@@ -19,10 +21,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from engines.config import EngineConfig
-from engines.events import EventCounts, OptionDefinitions
-from engines.rows import RowBlock
-from engines.session_context import PriorSession
+from engines.columns.rows import RowBlock
+from engines.contract.config import EngineConfig
+from engines.contract.events import EventCounts, OptionDefinitions
+from engines.state.session_context import PriorSession
 
 Stage = Callable[[Iterator[Any]], Iterator[Any]]
 """A per-chunk preparation step an engine asks the driver to run ahead of ``feed`` (possibly on

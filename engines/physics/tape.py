@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engines.config import PRICE_SCALE, EngineConfig
-from engines.events import SIDE_BID
-from engines.market_state import MarketState
-from engines.score import DOWN, UP
+from engines.contract.config import PRICE_SCALE, EngineConfig
+from engines.contract.events import SIDE_BID
+from engines.physics.score import DOWN, UP
+from engines.state.market_state import MarketState
 
 SWEEP_DIRECTIONS = (UP, DOWN)  # UP: buy aggressors (B), DOWN: sell aggressors (A)
 

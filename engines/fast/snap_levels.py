@@ -4,7 +4,7 @@ Each function mirrors one reference engine (``barrier``, ``tape``, ``fuel.comput
 ``score``, ``smoothing``, ``trigger``, ``room_to_run``, the approach context of
 ``signal_service``) operation for operation, so every float has the same bits: same operand
 order, true divisions of exactly representable integers, ``math.exp`` from the same libm, and
-Python's ``min``/``max`` tie rules written out. Strings are codes (``engines.snap_codes``);
+Python's ``min``/``max`` tie rules written out. Strings are codes (``engines.fast.snap_codes``);
 results go straight into the Gold column arrays ``oi`` (int64) and ``ox`` (float64) at ``row``.
 """
 
@@ -15,33 +15,9 @@ import math
 import numpy as np
 from numba import njit
 
-from engines.borrowing_jit import borrowing_njit
-from engines.config import NS_PER_S, PRICE_SCALE
-from engines.events import SIDE_BID, UNDEF_PRICE
-from engines.market_state import (
-    B_VALID,
-    F_ASK_ADD,
-    F_ASK_CXL,
-    F_ASK_FILL,
-    F_BID_ADD,
-    F_BID_CXL,
-    F_BID_FILL,
-    F_BUY_VOL,
-    F_SELL_VOL,
-    K_APX,
-    K_ASZ,
-    K_BPX,
-    K_BSZ,
-    S_END,
-    S_N,
-    S_NH,
-    S_NL,
-    S_SIDE,
-    S_START,
-    _query_kernel,
-    _sweep_kernel,
-)
-from engines.snap_codes import (
+from engines.contract.config import NS_PER_S, PRICE_SCALE
+from engines.contract.events import SIDE_BID, UNDEF_PRICE
+from engines.fast.snap_codes import (
     ABSORPTION,
     AMPLIFY,
     B_NEUTRAL,
@@ -125,6 +101,30 @@ from engines.snap_codes import (
     X_SWMS,
     X_TCONF,
 )
+from engines.jit.borrowing_jit import borrowing_njit
+from engines.state.market_state import (
+    B_VALID,
+    F_ASK_ADD,
+    F_ASK_CXL,
+    F_ASK_FILL,
+    F_BID_ADD,
+    F_BID_CXL,
+    F_BID_FILL,
+    F_BUY_VOL,
+    F_SELL_VOL,
+    K_APX,
+    K_ASZ,
+    K_BPX,
+    K_BSZ,
+    S_END,
+    S_N,
+    S_NH,
+    S_NL,
+    S_SIDE,
+    S_START,
+    _query_kernel,
+    _sweep_kernel,
+)
 
 _LIQUIDITY = (60.0, 100.0, 0.0, 0.0, 75.0, 50.0)  # by barrier code
 _HEDGE = (100.0, 0.0, 50.0)  # by fuel code
@@ -153,7 +153,7 @@ def window_query(ms, lo, hi, wb, qlo, qhi, qout):  # type: ignore[no-untyped-def
 
 @njit(cache=True, inline="always")
 def barrier(pi, pf, ms, books, level_px, spot, qlo, qhi, qout, oi, ox, row):  # type: ignore[no-untyped-def]
-    """engines.barrier.compute_barrier; returns (state, delta_liq, ratio, confidence)."""
+    """engines.physics.barrier.compute_barrier; returns (state, delta_liq, ratio, confidence)."""
     support = spot > level_px
     z = pi[P_ZONE]
     lo = level_px - z
@@ -205,7 +205,8 @@ def barrier(pi, pf, ms, books, level_px, spot, qlo, qhi, qout, oi, ox, row):  # 
 
 @njit(cache=True, inline="always")
 def tape(pi, ms, sw, level_px, brk, now, qlo, qhi, qout, swout, oi, ox, row):  # type: ignore[no-untyped-def]
-    """engines.tape.compute_tape minus velocity; returns (volume, imbalance, sweep dir, conf)."""
+    """engines.physics.tape.compute_tape minus velocity; returns (volume, imbalance, sweep dir,
+    conf)."""
     b = pi[P_TAPE_BAND]
     lo = level_px - b
     hi = level_px + b
@@ -246,7 +247,8 @@ def _argmax_first(g, a, b, step):  # type: ignore[no-untyped-def]
 
 @borrowing_njit
 def wall(ks, g, a, b, step, threshold):  # type: ignore[no-untyped-def]
-    """engines.fuel._wall over ks[a..b) walked by ``step`` (nearest first); NONE when absent."""
+    """engines.physics.fuel._wall over ks[a..b) walked by ``step`` (nearest first); NONE when
+    absent."""
     if a == b:
         return NONE
     j = _argmax_first(g, a, b, step)
@@ -257,7 +259,8 @@ def wall(ks, g, a, b, step, threshold):  # type: ignore[no-untyped-def]
 
 @borrowing_njit
 def flip(ks, g, a, b):  # type: ignore[no-untyped-def]
-    """engines.fuel._flip over strikes [a, b): first sign change among non-zero GEX, floored."""
+    """engines.physics.fuel._flip over strikes [a, b): first sign change among non-zero GEX,
+    floored."""
     prev = -1
     for j in range(a, b):
         if g[j] != 0.0:
@@ -286,7 +289,7 @@ def wall_pair(ks, call_g, put_g, a, b, center, threshold):  # type: ignore[no-un
 
 @njit(cache=True, inline="always")
 def fuel(pi, pf, gv, level_px, oi, ox, row):  # type: ignore[no-untyped-def]
-    """engines.fuel.compute_fuel over the snap's gamma view; returns (effect, net, conf)."""
+    """engines.physics.fuel.compute_fuel over the snap's gamma view; returns (effect, net, conf)."""
     inst_strike, inst_gex, ia0, ib0, ks, sg, scg, spg, svol, sa0, sb0 = gv
     rng = pi[P_FUEL_RANGE]
     lo = level_px - rng
@@ -329,7 +332,7 @@ def _points(x, brk):  # type: ignore[no-untyped-def]
 
 @njit(cache=True, inline="always")
 def break_score(pf, bstate, feffect, velocity, imbalance, swdir, brk):  # type: ignore[no-untyped-def]
-    """engines.score.break_score; returns (S_L, S_H, S_T, raw)."""
+    """engines.physics.score.break_score; returns (S_L, S_H, S_T, raw)."""
     s_l = _LIQUIDITY[bstate]
     s_h = _HEDGE[feffect]
     if swdir >= 0 and swdir == brk:
@@ -349,7 +352,7 @@ def break_score(pf, bstate, feffect, velocity, imbalance, swdir, brk):  # type: 
 
 @njit(cache=True, inline="always")
 def ewma(pf, lv_i, lv_f, slot, k, x, ts):  # type: ignore[no-untyped-def]
-    """engines.smoothing.ewma_update of EWMA ``k`` of a level slot, in place."""
+    """engines.physics.smoothing.ewma_update of EWMA ``k`` of a level slot, in place."""
     if not math.isfinite(x):
         return
     if lv_i[slot, L_EW_HAS + k] == 0:
@@ -381,7 +384,7 @@ def _candidate(pi, pf, state, score, distance):  # type: ignore[no-untyped-def]
 
 @njit(cache=True, inline="always")
 def trigger(pi, pf, lv_i, slot, ts, score, distance, bstate, volume, contiguous):  # type: ignore[no-untyped-def]
-    """engines.trigger.step_trigger on a level slot, in place; returns the signal code."""
+    """engines.physics.trigger.step_trigger on a level slot, in place; returns the signal code."""
     armed = lv_i[slot, L_ARMED]
     armed_ts = lv_i[slot, L_ARMED_TS]
     if armed >= 0 and not contiguous:
@@ -411,7 +414,8 @@ def trigger(pi, pf, lv_i, slot, ts, score, distance, bstate, volume, contiguous)
 
 @njit(cache=True, inline="always")
 def runway(pi, books, upx, n, level_px, rdir):  # type: ignore[no-untyped-def]
-    """engines.room_to_run.runway over the sorted universe; returns (obstacle index, quality).
+    """engines.physics.room_to_run.runway over the sorted universe; returns (obstacle index,
+    quality).
 
     The obstacle is the first universe entry at the nearest price beyond L (universe order is
     (price, id), so the first at a price has the smallest id); -1 when there is none.

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from engines.config import EngineConfig
-from engines.events import (
+from engines.columns.rows import LevelRowBlocks
+from engines.contract.config import EngineConfig
+from engines.contract.events import (
     DepthBatch,
     EventCounts,
     MergedChunk,
@@ -20,12 +21,11 @@ from engines.events import (
     TradeBatch,
     slice_batch,
 )
-from engines.fuel import empty_fuel_state, fold_option_trades, grow_fuel_state, in_scope
-from engines.market_state import MarketState
-from engines.rows import LevelRowBlocks
-from engines.session_context import SessionContext, fold_trades
-from engines.session_engine import EngineCounters, RowSink, SessionSetup, SnapClock, Stage
-from engines.signal_service import ServiceState, SnapInputs, score_snap
+from engines.physics.fuel import empty_fuel_state, fold_option_trades, grow_fuel_state, in_scope
+from engines.reference.signal_service import ServiceState, SnapInputs, score_snap
+from engines.seam.session_engine import EngineCounters, RowSink, SessionSetup, SnapClock, Stage
+from engines.state.market_state import MarketState
+from engines.state.session_context import SessionContext, fold_trades
 
 
 class ReferenceEngine(SnapClock):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from engines.config import NS_PER_S, EngineConfig
+from engines.contract.config import NS_PER_S, EngineConfig
 
 
 @dataclass(frozen=True)

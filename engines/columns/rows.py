@@ -1,10 +1,11 @@
 """Snap results as column blocks: what every engine hands its sink (SPEC §3.1 rows, §5.9).
 
 A ``RowBlock`` holds the rows of one or more whole snaps, column-wise in the Gold column table's
-order (``engines/gold_columns.py``): numbers as numpy arrays with an optional validity mask,
+order (``engines/columns/gold_columns.py``): numbers as numpy arrays with an optional validity mask,
 strings as integer codes into a small tuple of names (``Coded``; code -1 is null), so a block is
 built and read without a Python object per row. The fast engine decodes its kernel slots into
-blocks (``engines/fast_rows.py``); the reference engine builds them from its ``LevelRow``s here.
+blocks (``engines/fast/fast_rows.py``); the reference engine builds them from its ``LevelRow``s
+here.
 Sinks (the Gold writer, the API's collector, live mode's per-snap publisher) never see which.
 """
 
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engines.gold_columns import GOLD_COLUMNS, LEVEL_COLUMNS
+from engines.columns.gold_columns import GOLD_COLUMNS, LEVEL_COLUMNS
 
 _EPOCH = dt.date(1970, 1, 1)
 NP_TYPES: dict[str, type] = {

@@ -1,18 +1,18 @@
 """Integer codes and array layouts shared by the fast snap kernel and its Python glue.
 
-The fast path (``engines/snap_kernel.py``) keeps no Python object per snap or level: strings of
+The fast path (``engines/fast/snap_kernel.py``) keeps no Python object per snap or level: strings of
 the Gold enums are small integer codes here (code i is the owning module's tuple entry i), per-level
 state lives in rows of int/float arrays, and Gold rows are written into preallocated column arrays
 whose slots (``I_*`` int64, ``X_*`` float64) are derived from the Gold column table
-(``engines/gold_columns.py``), so a new column's slot exists as soon as its table row does.
+(``engines/columns/gold_columns.py``), so a new column's slot exists as soon as its table row does.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from engines import barrier, fuel, level_universe, room_to_run, score, trigger
-from engines.gold_columns import fast_slots
+from engines.columns.gold_columns import fast_slots
+from engines.physics import barrier, fuel, level_universe, room_to_run, score, trigger
 
 NONE = np.iinfo(np.int64).min  # "null" in int64 output columns and level state
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from engines.config import EngineConfig
+from engines.contract.config import EngineConfig
 
 UP = "UP"
 DOWN = "DOWN"

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engines.config import EngineConfig
-from engines.events import UNDEF_PRICE
-from engines.market_state import MarketState
+from engines.contract.config import EngineConfig
+from engines.contract.events import UNDEF_PRICE
+from engines.state.market_state import MarketState
 
 SUPPORT = "SUPPORT"
 RESISTANCE = "RESISTANCE"

@@ -20,19 +20,19 @@ from typing import Any
 
 import numpy as np
 
-from engines.barrier import compute_barrier
-from engines.config import PRICE_SCALE, EngineConfig
-from engines.events import OptionDefinitions
-from engines.fuel import FuelState, GammaView, compute_fuel, fuel_walls, snap_gamma
-from engines.gold_columns import LEVEL_COLUMNS, PY_TYPES
-from engines.level_universe import Universe, active_mask, build_universe
-from engines.market_state import MarketState
-from engines.room_to_run import runway
-from engines.score import break_direction, break_score, confidence_label
-from engines.session_context import SessionContext
-from engines.smoothing import LevelSmoothers, ewma_value, update_smoothers
-from engines.tape import compute_tape
-from engines.trigger import TriggerState, step_trigger
+from engines.columns.gold_columns import LEVEL_COLUMNS, PY_TYPES
+from engines.contract.config import PRICE_SCALE, EngineConfig
+from engines.contract.events import OptionDefinitions
+from engines.physics.barrier import compute_barrier
+from engines.physics.fuel import FuelState, GammaView, compute_fuel, fuel_walls, snap_gamma
+from engines.physics.level_universe import Universe, active_mask, build_universe
+from engines.physics.room_to_run import runway
+from engines.physics.score import break_direction, break_score, confidence_label
+from engines.physics.smoothing import LevelSmoothers, ewma_value, update_smoothers
+from engines.physics.tape import compute_tape
+from engines.physics.trigger import TriggerState, step_trigger
+from engines.state.market_state import MarketState
+from engines.state.session_context import SessionContext
 
 NO_SPOT = np.iinfo(np.int64).min
 
@@ -75,7 +75,8 @@ LevelRow = dataclasses.make_dataclass(
 LevelRow.__module__ = __name__  # picklable by name, like a class statement
 LevelRow.__doc__ = """One level of one payload, flattened: the Gold row minus the per-snap columns.
 
-Its fields are the ``level`` columns of the Gold column table (``engines/gold_columns.py``)."""
+Its fields are the ``level`` columns of the Gold column table
+(``engines/columns/gold_columns.py``)."""
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ PACKAGES = ("engines", "replay")
 
 def source_digest(base: Path | None = None, packages: tuple[str, ...] = PACKAGES) -> str:
     """sha256 over the package sources (relative path and bytes), in sorted path order."""
-    root = base or Path(__file__).resolve().parent.parent
+    root = base or Path(__file__).resolve().parents[2]  # engines/jit/ → the checkout
     h = hashlib.sha256()
     for pkg in packages:
         for p in sorted((root / pkg).rglob("*.py")):

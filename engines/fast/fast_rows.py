@@ -17,14 +17,14 @@ from collections.abc import Callable
 
 import numpy as np
 
-from engines import snap_codes as C
-from engines.config import PRICE_SCALE, EngineConfig
-from engines.gold_columns import GOLD_COLUMNS, GoldColumn
-from engines.level_universe import level_id
-from engines.rows import NP_TYPES, Coded, Column, RowBlock, session_columns
-from engines.score import confidence_label
-from engines.signal_service import _note
-from engines.tape import SWEEP_DIRECTIONS
+from engines.columns.gold_columns import GOLD_COLUMNS, GoldColumn
+from engines.columns.rows import NP_TYPES, Coded, Column, RowBlock, session_columns
+from engines.contract.config import PRICE_SCALE, EngineConfig
+from engines.fast import snap_codes as C
+from engines.physics.level_universe import level_id
+from engines.physics.score import confidence_label
+from engines.physics.tape import SWEEP_DIRECTIONS
+from engines.reference.signal_service import _note
 
 
 def level_types(cfg: EngineConfig) -> tuple[tuple[str, ...], np.ndarray]:

@@ -4,10 +4,10 @@ One row per column, in Gold field order. Plain data, so ``engines/`` owns it wit
 - ``replay/gold/schema.py`` builds the Arrow schema (``type``, ``nullable``) and the enum checks
   (``enum``) from it; ``replay/gold/payload.py`` builds the ``levels.signals`` JSON (``payload``,
   ``unit``) from it;
-- ``engines/signal_service.py`` derives ``LevelRow`` (the reference engine's row) from the
-  ``level`` columns, and ``engines/rows.py`` turns LevelRows into column blocks by name;
-- ``engines/snap_codes.py`` derives the fast kernel's output slots (``fast``) from it, and
-  ``engines/fast_rows.py`` decodes the kernel's slots into the same column blocks (``decode``).
+- ``engines/reference/signal_service.py`` derives ``LevelRow`` (the reference engine's row) from the
+  ``level`` columns, and ``engines/columns/rows.py`` turns LevelRows into column blocks by name;
+- ``engines/fast/snap_codes.py`` derives the fast kernel's output slots (``fast``) from it, and
+  ``engines/fast/fast_rows.py`` decodes the kernel's slots into the same column blocks (``decode``).
 
 Adding a column: one row here, plus the code that computes it (``signal_service._score_level``
 and the kernel's write into its slot). Enum names come from the engine module that owns them.
@@ -20,19 +20,19 @@ Fields:
 - ``unit``: payload conversion: ``px`` int64 units → display points, ``pts`` points × display
   ratio, ``ms`` ns → ms.
 - ``fast``: the kernel output slots the column is decoded from (``I_*`` int64, ``X_*`` float64),
-  first the column's own; ``decode`` says how (see ``engines/fast_rows.py``).
+  first the column's own; ``decode`` says how (see ``engines/fast/fast_rows.py``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engines.barrier import BARRIER_STATES, DIRECTIONS
-from engines.fuel import FUEL_EFFECTS
-from engines.room_to_run import RUNWAY_DIRECTIONS, RUNWAY_QUALITIES
-from engines.score import CONFIDENCES
-from engines.tape import SWEEP_DIRECTIONS
-from engines.trigger import SIGNALS
+from engines.physics.barrier import BARRIER_STATES, DIRECTIONS
+from engines.physics.fuel import FUEL_EFFECTS
+from engines.physics.room_to_run import RUNWAY_DIRECTIONS, RUNWAY_QUALITIES
+from engines.physics.score import CONFIDENCES
+from engines.physics.tape import SWEEP_DIRECTIONS
+from engines.physics.trigger import SIGNALS
 
 TYPES = ("int64", "int32", "float64", "bool", "string", "date32")
 SCOPES = ("snap", "level")
