@@ -30,7 +30,8 @@ from engines.physics.fuel import (
     trade_ivs,
 )
 from engines.seam.session_engine import EngineCounters, RowSink, SessionSetup, SnapClock, Stage
-from engines.state.market_state import N_FIELDS, N_SW, MarketState, quoted_mid_at
+from engines.state.layout import N_FIELDS, N_SW
+from engines.state.market_state import MarketState, quoted_mid_at
 from engines.state.session_context import SessionContext
 
 _MAX_ROWS_PER_SNAP = 1024  # output headroom past the sink's batch (grown on demand)

@@ -124,7 +124,8 @@ from engines.fast.snap_levels import (
 )
 from engines.jit.borrowing_jit import borrowing_njit
 from engines.physics.black76 import _INV_SQRT_2PI, NS_PER_YEAR
-from engines.state.market_state import (
+from engines.state.depth_fold import _classify, _fold_depth_kernel
+from engines.state.layout import (
     B_CUR,
     B_VALID,
     K_APX,
@@ -148,14 +149,9 @@ from engines.state.market_state import (
     M_VW_HI,
     M_VW_LO,
     M_VW_SIZE,
-    _classify,
-    _close_kernel,
-    _fold_depth_kernel,
-    _fold_trades_kernel,
-    _prepass_kernel,
-    _velocity_kernel,
-    update_hilo,
 )
+from engines.state.trade_fold import _fold_trades_kernel, _velocity_kernel, update_hilo
+from engines.state.windows import _close_kernel, _prepass_kernel
 
 # status codes returned to the driver
 NEED_INPUT, FLUSH, GROW_DLOG, GROW_TRADES, PREPARE_CLOSE, GROW_SLOTS, GROW_OUT, FAIL = range(8)

@@ -102,7 +102,7 @@ from engines.fast.snap_codes import (
     X_TCONF,
 )
 from engines.jit.borrowing_jit import borrowing_njit
-from engines.state.market_state import (
+from engines.state.layout import (
     B_VALID,
     F_ASK_ADD,
     F_ASK_CXL,
@@ -122,9 +122,9 @@ from engines.state.market_state import (
     S_NL,
     S_SIDE,
     S_START,
-    _query_kernel,
-    _sweep_kernel,
 )
+from engines.state.trade_fold import _sweep_kernel
+from engines.state.windows import _query_kernel
 
 _LIQUIDITY = (60.0, 100.0, 0.0, 0.0, 75.0, 50.0)  # by barrier code
 _HEDGE = (100.0, 0.0, 50.0)  # by fuel code

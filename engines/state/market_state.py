@@ -36,8 +36,10 @@ Why it looks the way it does
   locked (bid == ask) or one-sided (either best level empty, including an empty book) and the last
   valid book stays quoted.
 
-All sequential work runs in numba kernels over numpy arrays; the Python methods only check
-arguments and grow buffers (doubling, restartable kernels).
+All sequential work runs in numba kernels over numpy arrays, one module per job: ``layout`` (the
+arrays' fields and slots), ``depth_fold``, ``trade_fold`` and ``windows`` (bucket close and zone
+queries); the Python methods here only check arguments and grow buffers (doubling, restartable
+kernels).
 """
 
 from __future__ import annotations
@@ -46,869 +48,86 @@ import copy
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 
 from engines.contract.config import PRICE_SCALE, EngineConfig
-from engines.contract.events import (
-    F_LAST,
-    LV_ASK_PX,
-    LV_ASK_SZ,
-    LV_BID_PX,
-    LV_BID_SZ,
-    N_LEVELS,
-    SIDE_ASK,
-    SIDE_BID,
-    SIDE_NONE,
-    UNDEF_PRICE,
-    DepthBatch,
-    TradeBatch,
+from engines.contract.events import F_LAST, N_LEVELS, UNDEF_PRICE, DepthBatch, TradeBatch
+from engines.state.depth_fold import _classify, _fold_depth_kernel, _mid_path_kernel
+from engines.state.layout import (
+    _INIT_GRID,
+    B_CUR,
+    B_VALID,
+    F_ASK_ADD,
+    F_ASK_CXL,
+    F_ASK_FILL,
+    F_BID_ADD,
+    F_BID_CXL,
+    F_BID_FILL,
+    F_BUY_VOL,
+    F_SELL_VOL,
+    K_APX,
+    K_ASZ,
+    K_BPX,
+    K_BSZ,
+    M_BASE,
+    M_CLOSED,
+    M_DLOG_N,
+    M_ENT_CAP,
+    M_ENT_HEAD,
+    M_ENT_TAIL,
+    M_GAP_NS,
+    M_GRID_INIT,
+    M_HAS_CUR,
+    M_HAS_VALID,
+    M_HIGH,
+    M_LAST_DB,
+    M_LAST_PX,
+    M_LAST_TB,
+    M_LOW,
+    M_N_BAD_TRADES,
+    M_N_CROSSED,
+    M_N_DEPTH,
+    M_N_LOCKED,
+    M_N_ONESIDED,
+    M_N_TRADES,
+    M_NGRID,
+    M_ODD_CAP,
+    M_ODD_N,
+    M_RING,
+    M_SEEN_FLAST,
+    M_SNAP,
+    M_SW_CAP,
+    M_SW_HEAD,
+    M_SW_MIN,
+    M_SW_TAIL,
+    M_T0,
+    M_TAPE_NS,
+    M_TICK,
+    M_TLOG_N,
+    M_VEL_NS,
+    M_VR_CAP,
+    M_VR_HEAD,
+    M_VR_TAIL,
+    M_VW_HI,
+    M_VW_LO,
+    M_VW_SIZE,
+    M_W0,
+    M_W1,
+    N_FIELDS,
+    N_META,
+    N_SW,
+    S_END,
+    S_MAX,
+    S_MIN,
+    S_N,
+    S_NH,
+    S_NL,
+    S_SIDE,
+    S_SIZE,
+    S_START,
+    _bucket,
 )
-from engines.jit.borrowing_jit import borrowing_njit
-
-# ----- per-(bucket, price) entry fields (also the columns of the window sums) -----
-F_BID_ADD = 0
-F_BID_CXL = 1  # while a bucket is open (scratch) this column holds bid *removed*
-F_BID_FILL = 2
-F_ASK_ADD = 3
-F_ASK_CXL = 4  # scratch: ask removed
-F_ASK_FILL = 5
-F_BUY_VOL = 6  # aggressor B (lifted the ask)  -> passive for the ask side
-F_SELL_VOL = 7  # aggressor A (hit the bid)    -> passive for the bid side
-F_BUY_CNT = 8
-F_SELL_CNT = 9
-F_NONE_VOL = 10
-F_NONE_CNT = 11
-N_FIELDS = 12
-
-# ----- meta: every scalar of the state, in one int64 array the kernels can mutate -----
-M_T0 = 0
-M_SNAP = 1
-M_TICK = 2
-M_BASE = 3  # grid slot 0 is price M_BASE * tick
-M_NGRID = 4
-M_ODD_N = 5
-M_ODD_CAP = 6
-M_CLOSED = 7  # last closed bucket (-1: none)
-M_ENT_HEAD = 8
-M_ENT_TAIL = 9
-M_ENT_CAP = 10
-M_CUR0 = 11  # first entry not yet subtracted from window 0 (barrier)
-M_CUR1 = 12  # ... window 1 (tape)
-M_W0 = 13
-M_W1 = 14
-M_RING = 15
-M_DLOG_N = 16
-M_TLOG_N = 17
-M_LAST_DB = 18  # bucket of the last folded depth record (-1)
-M_LAST_TB = 19  # bucket of the last folded trade (-1)
-M_HAVE_PREV = 20
-M_SEEN_FLAST = 21
-M_HAS_CUR = 22
-M_HAS_VALID = 23
-M_N_CROSSED = 24
-M_N_LOCKED = 25
-M_N_ONESIDED = 26
-M_N_DEPTH = 27
-M_N_TRADES = 28
-M_VW_HI = 29
-M_VW_LO = 30
-M_VW_SIZE = 31
-M_HIGH = 32
-M_LOW = 33
-M_LAST_PX = 34
-M_LAST_TS = 35
-M_VR_HEAD = 36
-M_VR_TAIL = 37
-M_VR_CAP = 38
-M_VEL_NS = 39
-M_TAPE_NS = 40
-M_GAP_NS = 41
-M_SW_MIN = 42
-M_CL_ACTIVE = 43
-M_CL_SIDE = 44
-M_CL_START = 45
-M_CL_END = 46
-M_CL_SIZE = 47
-M_CL_N = 48
-M_CL_MIN = 49
-M_CL_MAX = 50
-M_CL_NH = 51
-M_CL_NL = 52
-M_SW_HEAD = 53
-M_SW_TAIL = 54
-M_SW_CAP = 55
-M_GRID_INIT = 56
-M_N_BAD_TRADES = 57
-M_LAST_DTS = 58
-N_META = 59
-
-# sweep ring columns
-S_START = 0
-S_END = 1
-S_SIDE = 2
-S_SIZE = 3
-S_N = 4
-S_MIN = 5
-S_MAX = 6
-S_NH = 7
-S_NL = 8
-N_SW = 9
-
-# book planes: books[which, field, level]
-B_PREV = 0  # previous record (any flags): depth-flow reference
-B_CUR = 1  # current book (F_LAST rule), possibly invalid
-B_VALID = 2  # last valid two-sided book: the quoted one
-K_BPX = LV_BID_PX  # the planes of one record, as in DepthBatch.levels
-K_APX = LV_ASK_PX
-K_BSZ = LV_BID_SZ
-K_ASZ = LV_ASK_SZ
-
-_BIG = np.iinfo(np.int64).max
-_MAX_CONTRIB_PER_RECORD = 4 * N_LEVELS  # <= 20 distinct prices per side, two sides
-_INIT_GRID = 4096  # ticks: 1024 ES points
-
-
-# =====================================================================================
-# kernels
-# =====================================================================================
-@borrowing_njit
-def _bucket(ts: int, t0: int, snap: int) -> int:
-    if ts <= t0:
-        return 0
-    return (ts - t0 + snap - 1) // snap
-
-
-@borrowing_njit
-def _canon(lv, r, side, sgn):  # type: ignore[no-untyped-def]
-    """Non-empty level count, and whether they form a prefix sorted best-first (fast path)."""
-    c = 0
-    ok = True
-    for k in range(N_LEVELS):
-        p = lv[r, side, k]
-        if p != UNDEF_PRICE and lv[r, side + 2, k] > 0:
-            if c != k or (k > 0 and sgn * p >= sgn * lv[r, side, k - 1]):
-                ok = False
-            c += 1
-    return c, ok
-
-
-@borrowing_njit
-def _log(dlog, dn, bucket, side, p, d):  # type: ignore[no-untyped-def]
-    dlog[dn, 0] = bucket
-    dlog[dn, 1] = side
-    dlog[dn, 2] = p
-    dlog[dn, 3] = d
-    return dn + 1
-
-
-@njit(cache=True, inline="always")  # inlined at numba IR level: called once per record
-def _mono(lv, r, side, sgn):  # type: ignore[no-untyped-def]
-    """The defined prices of one side strictly better-first (duplicates and disorder fail)."""
-    has_last = False
-    last_q = 0
-    for k in range(N_LEVELS):
-        p = lv[r, side, k]
-        if p != UNDEF_PRICE:
-            if has_last and sgn * p >= last_q:
-                return False
-            last_q = sgn * p
-            has_last = True
-    return True
-
-
-@njit(cache=True, inline="always")  # inlined at numba IR level: called once per record
-def _size_flow(pv, pr, nv, nr, side, bucket, dlog, dn):  # type: ignore[no-untyped-def]
-    """Same prices, sizes moved: one contribution per level whose (non-negative) size changed."""
-    zs = side + 2
-    for k in range(N_LEVELS):
-        p = nv[nr, side, k]
-        a = pv[pr, zs, k]
-        z = nv[nr, zs, k]
-        if a != z and p != UNDEF_PRICE:
-            d = (z if z > 0 else 0) - (a if a > 0 else 0)
-            if d != 0:
-                dlog[dn, 0] = bucket
-                dlog[dn, 1] = side
-                dlog[dn, 2] = p
-                dlog[dn, 3] = d
-                dn += 1
-    return dn
-
-
-@borrowing_njit
-def _side_flow(pv, pr, nv, nr, side, bucket, dlog, dn):  # type: ignore[no-untyped-def]
-    """Append the per-price size changes of one side between two records (SPEC §5.1).
-
-    Records are rows of (rows, 4, 10) level blocks: ``pv[pr]`` before, ``nv[nr]`` after (a
-    batch's ``DepthBatch.levels`` or MarketState's book planes). Prices are plane ``side``
-    (0 bid, 1 ask), sizes plane ``side + 2``. Works in "q-space" q = sgn·px (bids sgn=+1, asks
-    sgn=-1) where better is larger, so the visible range of a full side is q >= q(level 9) and
-    the range inside both books is q >= max of the two bounds.
-    """
-    sgn = 1 - 2 * side
-    zs = side + 2
-    # fast path (most records): same prices, only sizes changed, no duplicate prices. Every
-    # defined price is then >= (in q-space) the shared 10th price, so no range check is needed.
-    same = True
-    for k in range(N_LEVELS):
-        if pv[pr, side, k] != nv[nr, side, k]:
-            same = False
-            break
-    if same and _mono(nv, nr, side, sgn):
-        return _size_flow(pv, pr, nv, nr, side, bucket, dlog, dn)
-    cp, okp = _canon(pv, pr, side, sgn)
-    cn, okn = _canon(nv, nr, side, sgn)
-    has_bound = False
-    bound = 0
-    if cp == N_LEVELS:
-        has_bound = True
-        bound = sgn * pv[pr, side, N_LEVELS - 1]
-    if cn == N_LEVELS:
-        qb = sgn * nv[nr, side, N_LEVELS - 1]
-        if not has_bound or qb > bound:
-            bound = qb
-        has_bound = True
-    if okp and okn:
-        i = 0
-        j = 0
-        while i < cp or j < cn:
-            if j >= cn or (i < cp and sgn * pv[pr, side, i] > sgn * nv[nr, side, j]):
-                p = pv[pr, side, i]
-                d = -pv[pr, zs, i]
-                i += 1
-            elif i >= cp or sgn * nv[nr, side, j] > sgn * pv[pr, side, i]:
-                p = nv[nr, side, j]
-                d = nv[nr, zs, j]
-                j += 1
-            else:
-                p = nv[nr, side, j]
-                d = nv[nr, zs, j] - pv[pr, zs, i]
-                i += 1
-                j += 1
-            if d != 0 and (not has_bound or sgn * p >= bound):
-                dn = _log(dlog, dn, bucket, side, p, d)
-        return dn
-    # general path (unsorted levels, holes, duplicate prices): totals per distinct price
-    for pass_ in range(2):
-        for k in range(N_LEVELS):
-            p = pv[pr, side, k] if pass_ == 0 else nv[nr, side, k]
-            if p == UNDEF_PRICE:
-                continue
-            seen = False
-            for k2 in range(k):  # first occurrence within this list only
-                if (pv[pr, side, k2] if pass_ == 0 else nv[nr, side, k2]) == p:
-                    seen = True
-                    break
-            if not seen and pass_ == 1:
-                for k2 in range(N_LEVELS):  # already handled while walking the prev list
-                    if pv[pr, side, k2] == p and pv[pr, zs, k2] > 0:
-                        seen = True
-                        break
-            if seen:
-                continue
-            tp = 0
-            tn = 0
-            for k2 in range(N_LEVELS):
-                if pv[pr, side, k2] == p and pv[pr, zs, k2] > 0:
-                    tp += pv[pr, zs, k2]
-                if nv[nr, side, k2] == p and nv[nr, zs, k2] > 0:
-                    tn += nv[nr, zs, k2]
-            if pass_ == 0 and tp == 0:
-                continue  # price shown with size 0 only: handle it from the new list, if at all
-            d = tn - tp
-            if d != 0 and (not has_bound or sgn * p >= bound):
-                dn = _log(dlog, dn, bucket, side, p, d)
-    return dn
-
-
-@borrowing_njit
-def _classify(bpx0, bsz0, apx0, asz0):  # type: ignore[no-untyped-def]
-    """0 valid, 1 crossed, 2 locked, 3 one-sided (or empty)."""
-    if bpx0 == UNDEF_PRICE or bsz0 <= 0 or apx0 == UNDEF_PRICE or asz0 <= 0:
-        return 3
-    if bpx0 > apx0:
-        return 1
-    if bpx0 == apx0:
-        return 2
-    return 0
-
-
-@borrowing_njit
-def _copy_row(books, plane, lv, r):  # type: ignore[no-untyped-def]
-    for f in range(4):
-        for k in range(N_LEVELS):
-            books[plane, f, k] = lv[r, f, k]
-
-
-@borrowing_njit
-def _fold_depth_kernel(meta, books, dlog, ts, flags, lv, start):  # type: ignore[no-untyped-def]
-    """Fold records [start, n): depth-flow contributions and the book. Returns where it stopped.
-
-    The previous record is row r - 1 of the batch (the state's copy only for the first row), and
-    the prev / current / valid book planes are written once at the end. The common case (a side
-    whose prices are unchanged and well ordered, only sizes moved) is inline: a numba call per
-    record costs more than the record's whole work.
-    """
-    t0 = meta[M_T0]
-    snap = meta[M_SNAP]
-    dn = meta[M_DLOG_N]
-    cap = dlog.shape[0]
-    n = ts.shape[0]
-    seen = meta[M_SEEN_FLAST]
-    last_cur = -1
-    last_valid = -1
-    r = start
-    while r < n:
-        if dn + _MAX_CONTRIB_PER_RECORD > cap:
-            break
-        b = _bucket(ts[r], t0, snap)
-        if r > start:
-            q = r - 1
-            for side in range(2):
-                zs = side + 2
-                same_px = True
-                same_sz = True
-                for k in range(N_LEVELS):
-                    if lv[q, side, k] != lv[r, side, k]:
-                        same_px = False
-                    if lv[q, zs, k] != lv[r, zs, k]:
-                        same_sz = False
-                if same_px and same_sz:
-                    continue
-                if same_px and _mono(lv, r, side, 1 - 2 * side):
-                    dn = _size_flow(lv, q, lv, r, side, b, dlog, dn)
-                else:
-                    dn = _side_flow(lv, q, lv, r, side, b, dlog, dn)
-        elif meta[M_HAVE_PREV] == 1:
-            for side in range(2):
-                dn = _side_flow(books, B_PREV, lv, r, side, b, dlog, dn)
-        upd = False
-        if flags[r] & F_LAST:
-            seen = 1
-            upd = True
-        elif seen == 0:
-            upd = True
-        if upd:
-            last_cur = r
-            c = _classify(lv[r, K_BPX, 0], lv[r, K_BSZ, 0], lv[r, K_APX, 0], lv[r, K_ASZ, 0])
-            if c == 0:
-                last_valid = r
-            elif c == 1:
-                meta[M_N_CROSSED] += 1
-            elif c == 2:
-                meta[M_N_LOCKED] += 1
-            else:
-                meta[M_N_ONESIDED] += 1
-        r += 1
-    if r > start:
-        _copy_row(books, B_PREV, lv, r - 1)
-        meta[M_HAVE_PREV] = 1
-        meta[M_N_DEPTH] += r - start
-        meta[M_LAST_DB] = _bucket(ts[r - 1], t0, snap)
-        meta[M_LAST_DTS] = ts[r - 1]
-    meta[M_SEEN_FLAST] = seen
-    if last_cur >= 0:
-        _copy_row(books, B_CUR, lv, last_cur)
-        meta[M_HAS_CUR] = 1
-    if last_valid >= 0:
-        _copy_row(books, B_VALID, lv, last_valid)
-        meta[M_HAS_VALID] = 1
-    meta[M_DLOG_N] = dn
-    return r
-
-
-@njit(cache=True, nogil=True)
-def _mid_path_kernel(mid0, seen0, flags, lv, out):  # type: ignore[no-untyped-def]
-    """Quoted mid after each record, following exactly the book rule of _fold_depth_kernel."""
-    mid = mid0
-    seen = seen0
-    for r in range(flags.shape[0]):
-        upd = False
-        if flags[r] & F_LAST:
-            seen = 1
-            upd = True
-        elif seen == 0:
-            upd = True
-        if (
-            upd
-            and _classify(lv[r, K_BPX, 0], lv[r, K_BSZ, 0], lv[r, K_APX, 0], lv[r, K_ASZ, 0]) == 0
-        ):
-            mid = (lv[r, K_BPX, 0] + lv[r, K_APX, 0]) // 2
-        out[r] = mid
-
-
-@borrowing_njit
-def _close_sweep_cluster(meta, sw):  # type: ignore[no-untyped-def]
-    """End the open cluster; keep it only if it is a sweep (size and two-price rules)."""
-    if (
-        meta[M_CL_ACTIVE] == 1
-        and meta[M_CL_SIZE] >= meta[M_SW_MIN]
-        and meta[M_CL_MIN] != meta[M_CL_MAX]
-    ):
-        cap = meta[M_SW_CAP]
-        k = meta[M_SW_TAIL] % cap
-        sw[k, S_START] = meta[M_CL_START]
-        sw[k, S_END] = meta[M_CL_END]
-        sw[k, S_SIDE] = meta[M_CL_SIDE]
-        sw[k, S_SIZE] = meta[M_CL_SIZE]
-        sw[k, S_N] = meta[M_CL_N]
-        sw[k, S_MIN] = meta[M_CL_MIN]
-        sw[k, S_MAX] = meta[M_CL_MAX]
-        sw[k, S_NH] = meta[M_CL_NH]
-        sw[k, S_NL] = meta[M_CL_NL]
-        meta[M_SW_TAIL] += 1
-    meta[M_CL_ACTIVE] = 0
-
-
-@njit(cache=True, inline="always")
-def update_hilo(a, first, i_hi, i_lo, px):  # type: ignore[no-untyped-def]
-    """Running high/low in ``a[i_hi]``, ``a[i_lo]`` (the first value sets both)."""
-    if first:
-        a[i_hi] = px
-        a[i_lo] = px
-    else:
-        if px > a[i_hi]:
-            a[i_hi] = px
-        if px < a[i_lo]:
-            a[i_lo] = px
-
-
-@borrowing_njit
-def _fold_trades_kernel(meta, tlog, vr_ts, vr_px, sw, ts, px, sz, side, start):  # type: ignore[no-untyped-def]
-    """Fold trades [start, n). Returns (stop index, grow mask: 1 log, 2 velocity ring, 4 sweeps)."""
-    t0 = meta[M_T0]
-    snap = meta[M_SNAP]
-    tn = meta[M_TLOG_N]
-    n = ts.shape[0]
-    r = start
-    need = 0
-    while r < n:
-        if tn >= tlog.shape[0]:
-            need |= 1
-        if meta[M_VR_TAIL] - meta[M_VR_HEAD] >= meta[M_VR_CAP]:
-            need |= 2
-        if meta[M_SW_TAIL] - meta[M_SW_HEAD] >= meta[M_SW_CAP]:
-            need |= 4
-        if need != 0:
-            break
-        t = ts[r]
-        p = px[r]
-        s = sz[r]
-        sd = side[r]
-        if p == UNDEF_PRICE:
-            meta[M_N_BAD_TRADES] += 1
-            r += 1
-            continue
-        b = _bucket(t, t0, snap)
-        tlog[tn, 0] = b
-        tlog[tn, 1] = p
-        tlog[tn, 2] = sd
-        tlog[tn, 3] = s
-        tn += 1
-        q = p // PRICE_SCALE
-        rem = p - q * PRICE_SCALE
-        meta[M_VW_HI] += q * s
-        lo = meta[M_VW_LO] + rem * s  # < 1e9 + 1e9·(2^32 − 1) < 2^63: no overflow
-        carry = lo // PRICE_SCALE  # keep LO below one point so the next trade fits too
-        meta[M_VW_HI] += carry
-        meta[M_VW_LO] = lo - carry * PRICE_SCALE
-        meta[M_VW_SIZE] += s
-        update_hilo(meta, meta[M_N_TRADES] == 0, M_HIGH, M_LOW, p)
-        meta[M_LAST_PX] = p
-        meta[M_LAST_TS] = t
-        meta[M_N_TRADES] += 1
-        meta[M_LAST_TB] = b
-        # velocity ring: drop prints no future window (T >= t) can contain
-        vcap = meta[M_VR_CAP]
-        while (
-            meta[M_VR_HEAD] < meta[M_VR_TAIL]
-            and vr_ts[meta[M_VR_HEAD] % vcap] <= t - meta[M_VEL_NS]
-        ):
-            meta[M_VR_HEAD] += 1
-        k = meta[M_VR_TAIL] % vcap
-        vr_ts[k] = t
-        vr_px[k] = p
-        meta[M_VR_TAIL] += 1
-        # sweep clusters over the whole session trade sequence
-        if (
-            meta[M_CL_ACTIVE] == 1
-            and sd == meta[M_CL_SIDE]
-            and t - meta[M_CL_END] <= meta[M_GAP_NS]
-        ):
-            meta[M_CL_END] = t
-            meta[M_CL_SIZE] += s
-            meta[M_CL_N] += 1
-            if p < meta[M_CL_MIN]:
-                meta[M_CL_MIN] = p
-            if p > meta[M_CL_MAX]:
-                meta[M_CL_MAX] = p
-            meta[M_CL_NH] += q * s
-            meta[M_CL_NL] += rem * s
-        else:
-            _close_sweep_cluster(meta, sw)
-            if sd == SIDE_BID or sd == SIDE_ASK:  # noqa: SIM109 (numba-friendly)
-                meta[M_CL_ACTIVE] = 1
-                meta[M_CL_SIDE] = sd
-                meta[M_CL_START] = t
-                meta[M_CL_END] = t
-                meta[M_CL_SIZE] = s
-                meta[M_CL_N] = 1
-                meta[M_CL_MIN] = p
-                meta[M_CL_MAX] = p
-                meta[M_CL_NH] = q * s
-                meta[M_CL_NL] = rem * s
-        scap = meta[M_SW_CAP]
-        while (
-            meta[M_SW_HEAD] < meta[M_SW_TAIL]
-            and sw[meta[M_SW_HEAD] % scap, S_END] <= t - meta[M_TAPE_NS]
-        ):
-            meta[M_SW_HEAD] += 1
-        r += 1
-    meta[M_TLOG_N] = tn
-    return r, need
-
-
-@borrowing_njit
-def _slot_of(meta, odd_px, p):  # type: ignore[no-untyped-def]
-    """Dense slot of an exact price; off-grid prices live after the grid. -1 if absent."""
-    tick = meta[M_TICK]
-    ng = meta[M_NGRID]
-    if p % tick == 0:
-        i = p // tick - meta[M_BASE]
-        if 0 <= i < ng:
-            return i
-        return -1
-    for j in range(meta[M_ODD_N]):
-        if odd_px[j] == p:
-            return ng + j
-    return -1
-
-
-@borrowing_njit
-def _prepass_kernel(meta, dlog, tlog, odd_px, target):  # type: ignore[no-untyped-def]
-    """Before closing: grid index range, off-grid prices (new, all) and entries the close needs."""
-    tick = meta[M_TICK]
-    lo = _BIG
-    hi = -_BIG
-    n_odd = 0
-    n_odd_all = 0
-    n_contrib = 0
-    for which in range(2):
-        log = dlog if which == 0 else tlog
-        n = meta[M_DLOG_N] if which == 0 else meta[M_TLOG_N]
-        pcol = 2 if which == 0 else 1
-        for i in range(n):
-            if log[i, 0] > target:
-                break
-            n_contrib += 1
-            p = log[i, pcol]
-            if p % tick == 0:
-                g = p // tick
-                if g < lo:
-                    lo = g
-                if g > hi:
-                    hi = g
-            else:
-                n_odd_all += 1
-                found = False
-                for j in range(meta[M_ODD_N]):
-                    if odd_px[j] == p:
-                        found = True
-                        break
-                if not found:
-                    n_odd += 1
-    return lo, hi, n_odd, n_odd_all, n_contrib
-
-
-@njit(cache=True)
-def _live_range_kernel(meta, ent_px):  # type: ignore[no-untyped-def]
-    """Grid index range and distinct off-grid prices referenced by live entries."""
-    tick = meta[M_TICK]
-    cap = meta[M_ENT_CAP]
-    lo = _BIG
-    hi = -_BIG
-    odd = np.empty(meta[M_ENT_TAIL] - meta[M_ENT_HEAD], dtype=np.int64)
-    n_odd = 0
-    for c in range(meta[M_ENT_HEAD], meta[M_ENT_TAIL]):
-        p = ent_px[c % cap]
-        if p % tick == 0:
-            g = p // tick
-            if g < lo:
-                lo = g
-            if g > hi:
-                hi = g
-        else:
-            dup = False
-            for j in range(n_odd):
-                if odd[j] == p:
-                    dup = True
-                    break
-            if not dup:
-                odd[n_odd] = p
-                n_odd += 1
-    return lo, hi, odd[:n_odd]
-
-
-@borrowing_njit
-def _slot_insert(meta, odd_px, p):  # type: ignore[no-untyped-def]
-    s = _slot_of(meta, odd_px, p)
-    if s >= 0:
-        return s
-    j = meta[M_ODD_N]  # capacity guaranteed by the pre-pass
-    odd_px[j] = p
-    meta[M_ODD_N] = j + 1
-    return meta[M_NGRID] + j
-
-
-@borrowing_njit
-def _close_kernel(
-    meta, dlog, tlog, scratch, mark, touched, sums, odd_px, ent_b, ent_px, ent_v, target
-):  # type: ignore[no-untyped-def]
-    """Close every pending bucket <= target, then expire entries that left each window."""
-    nd = meta[M_DLOG_N]
-    nt = meta[M_TLOG_N]
-    ng = meta[M_NGRID]
-    tick = meta[M_TICK]
-    base = meta[M_BASE]
-    cap = meta[M_ENT_CAP]
-    i = 0
-    j = 0
-    while True:
-        bd = dlog[i, 0] if i < nd else _BIG
-        bt = tlog[j, 0] if j < nt else _BIG
-        b = bd if bd < bt else bt
-        if b > target:
-            break
-        ntouch = 0
-        while i < nd and dlog[i, 0] == b:
-            s = _slot_insert(meta, odd_px, dlog[i, 2])
-            if mark[s] == 0:
-                mark[s] = 1
-                touched[ntouch] = s
-                ntouch += 1
-            d = dlog[i, 3]
-            if dlog[i, 1] == 0:
-                if d > 0:
-                    scratch[s, F_BID_ADD] += d
-                else:
-                    scratch[s, F_BID_CXL] -= d
-            else:
-                if d > 0:
-                    scratch[s, F_ASK_ADD] += d
-                else:
-                    scratch[s, F_ASK_CXL] -= d
-            i += 1
-        while j < nt and tlog[j, 0] == b:
-            s = _slot_insert(meta, odd_px, tlog[j, 1])
-            if mark[s] == 0:
-                mark[s] = 1
-                touched[ntouch] = s
-                ntouch += 1
-            sd = tlog[j, 2]
-            if sd == SIDE_BID:
-                scratch[s, F_BUY_VOL] += tlog[j, 3]
-                scratch[s, F_BUY_CNT] += 1
-            elif sd == SIDE_ASK:
-                scratch[s, F_SELL_VOL] += tlog[j, 3]
-                scratch[s, F_SELL_CNT] += 1
-            else:
-                scratch[s, F_NONE_VOL] += tlog[j, 3]
-                scratch[s, F_NONE_CNT] += 1
-            j += 1
-        for k in range(ntouch):
-            s = touched[k]
-            # fill/pull split per price and bucket: passive bid = A aggressor, ask = B aggressor
-            rem_b = scratch[s, F_BID_CXL]
-            fill_b = min(rem_b, scratch[s, F_SELL_VOL])
-            scratch[s, F_BID_FILL] = fill_b
-            scratch[s, F_BID_CXL] = rem_b - fill_b
-            rem_a = scratch[s, F_ASK_CXL]
-            fill_a = min(rem_a, scratch[s, F_BUY_VOL])
-            scratch[s, F_ASK_FILL] = fill_a
-            scratch[s, F_ASK_CXL] = rem_a - fill_a
-            e = meta[M_ENT_TAIL] % cap
-            ent_b[e] = b
-            ent_px[e] = (base + s) * tick if s < ng else odd_px[s - ng]
-            for f in range(N_FIELDS):
-                v = scratch[s, f]
-                ent_v[e, f] = v
-                sums[0, s, f] += v
-                sums[1, s, f] += v
-                scratch[s, f] = 0
-            mark[s] = 0
-            meta[M_ENT_TAIL] += 1
-    # drop consumed contributions (the rest belong to later, still open buckets)
-    for k in range(nd - i):
-        for c in range(4):
-            dlog[k, c] = dlog[i + k, c]
-    for k in range(nt - j):
-        for c in range(4):
-            tlog[k, c] = tlog[j + k, c]
-    meta[M_DLOG_N] = nd - i
-    meta[M_TLOG_N] = nt - j
-    if target > meta[M_CLOSED]:
-        meta[M_CLOSED] = target
-    closed = meta[M_CLOSED]
-    tail = meta[M_ENT_TAIL]
-    for w in range(2):
-        cur = meta[M_CUR0 + w]
-        edge = closed - meta[M_W0 + w]
-        e = cur % cap  # ring position of cur, stepped without a division per entry
-        while cur < tail and ent_b[e] <= edge:
-            s = _slot_of(meta, odd_px, ent_px[e])
-            for f in range(N_FIELDS):
-                sums[w, s, f] -= ent_v[e, f]
-            cur += 1
-            e = e + 1 if e + 1 < cap else 0
-        meta[M_CUR0 + w] = cur
-    head = meta[M_ENT_HEAD]
-    edge = closed - meta[M_RING]
-    while head < tail and ent_b[head % cap] <= edge:
-        head += 1
-    meta[M_ENT_HEAD] = head
-
-
-@borrowing_njit
-def _query_kernel(meta, sums, odd_px, ent_b, ent_px, ent_v, lo, hi, wb, out):  # type: ignore[no-untyped-def]
-    """Window sums of every field over closed price intervals [lo[m], hi[m]], last wb buckets."""
-    tick = meta[M_TICK]
-    ng = meta[M_NGRID]
-    base = meta[M_BASE]
-    w = -1
-    if wb == meta[M_W0]:
-        w = 0
-    elif wb == meta[M_W1]:
-        w = 1
-    for m in range(lo.shape[0]):
-        for f in range(N_FIELDS):
-            out[m, f] = 0
-        if lo[m] > hi[m]:
-            continue
-        if w >= 0:
-            a = -((-lo[m]) // tick) - base
-            z = hi[m] // tick - base
-            if a < 0:
-                a = 0
-            if z > ng - 1:
-                z = ng - 1
-            for s in range(a, z + 1):
-                for f in range(N_FIELDS):
-                    out[m, f] += sums[w, s, f]
-            for jj in range(meta[M_ODD_N]):
-                p = odd_px[jj]
-                if lo[m] <= p <= hi[m]:
-                    for f in range(N_FIELDS):
-                        out[m, f] += sums[w, ng + jj, f]
-        else:  # any other window length: scan the retained entries (newest first)
-            cap = meta[M_ENT_CAP]
-            edge = meta[M_CLOSED] - wb
-            c = meta[M_ENT_TAIL] - 1
-            e = c % cap if c >= 0 else 0  # ring position of c, stepped back without a division
-            while c >= meta[M_ENT_HEAD] and ent_b[e] > edge:
-                p = ent_px[e]
-                if lo[m] <= p <= hi[m]:
-                    for f in range(N_FIELDS):
-                        out[m, f] += ent_v[e, f]
-                c -= 1
-                e = e - 1 if e > 0 else cap - 1
-
-
-@borrowing_njit
-def _velocity_kernel(meta, vr_ts, vr_px, now):  # type: ignore[no-untyped-def]
-    """Least-squares slope (points/s) of the prints in (now - W_v, now], in event order."""
-    cap = meta[M_VR_CAP]
-    tail = meta[M_VR_TAIL]
-    first = meta[M_VR_HEAD]
-    edge = now - meta[M_VEL_NS]
-    while first < tail and vr_ts[first % cap] <= edge:
-        first += 1
-    n = tail - first
-    if n < 2:
-        return 0.0
-    ta = vr_ts[first % cap]
-    pa = vr_px[first % cap]
-    if vr_ts[(tail - 1) % cap] == ta:
-        return 0.0  # all prints at one timestamp (ts is non-decreasing)
-    # ring positions first % cap, ... in order, without a division per print
-    start = first % cap
-    sx = 0.0
-    sy = 0.0
-    i = start
-    for _ in range(n):
-        sx += (vr_ts[i] - ta) / 1e9
-        sy += (vr_px[i] - pa) / 1e9
-        i = i + 1 if i + 1 < cap else 0
-    mx = sx / n
-    my = sy / n
-    sxx = 0.0
-    sxy = 0.0
-    i = start
-    for _ in range(n):
-        dx = (vr_ts[i] - ta) / 1e9 - mx
-        dy = (vr_px[i] - pa) / 1e9 - my
-        sxx += dx * dx
-        sxy += dx * dy
-        i = i + 1 if i + 1 < cap else 0
-    if sxx == 0.0:
-        return 0.0
-    return sxy / sxx
-
-
-@borrowing_njit
-def _sweep_kernel(meta, sw, now, lo, hi, out):  # type: ignore[no-untyped-def]
-    """Largest-notional sweep ending in (now - W_t, now] whose [min, max] meets [lo, hi].
-
-    Candidates are scanned oldest first and replaced only on a strictly larger notional, so ties
-    go to the earliest. Notional compared exactly as (q-part + carry, r-part mod 1e9).
-    Returns False when none; else fills out with the S_* columns (normalised notional parts).
-    """
-    edge = now - meta[M_TAPE_NS]
-    found = False
-    best_h = 0
-    best_l = 0
-    cap = meta[M_SW_CAP]
-    for c in range(meta[M_SW_HEAD], meta[M_SW_TAIL] + 1):
-        if c < meta[M_SW_TAIL]:
-            k = c % cap
-            end = sw[k, S_END]
-            mn = sw[k, S_MIN]
-            mx = sw[k, S_MAX]
-            nh = sw[k, S_NH]
-            nl = sw[k, S_NL]
-        else:  # the open cluster ends at its last print so far
-            if meta[M_CL_ACTIVE] == 0:
-                break
-            if meta[M_CL_SIZE] < meta[M_SW_MIN] or meta[M_CL_MIN] == meta[M_CL_MAX]:
-                break
-            end = meta[M_CL_END]
-            mn = meta[M_CL_MIN]
-            mx = meta[M_CL_MAX]
-            nh = meta[M_CL_NH]
-            nl = meta[M_CL_NL]
-        if end <= edge or end > now:
-            continue
-        if mx < lo or mn > hi:
-            continue
-        h = nh + nl // PRICE_SCALE
-        low = nl % PRICE_SCALE
-        if (not found) or h > best_h or (h == best_h and low > best_l):
-            found = True
-            best_h = h
-            best_l = low
-            if c < meta[M_SW_TAIL]:
-                for f in range(N_SW):
-                    out[f] = sw[c % cap, f]
-            else:
-                out[S_START] = meta[M_CL_START]
-                out[S_END] = meta[M_CL_END]
-                out[S_SIDE] = meta[M_CL_SIDE]
-                out[S_SIZE] = meta[M_CL_SIZE]
-                out[S_N] = meta[M_CL_N]
-                out[S_MIN] = mn
-                out[S_MAX] = mx
-            out[S_NH] = h
-            out[S_NL] = low
-    return found
+from engines.state.trade_fold import _fold_trades_kernel, _sweep_kernel, _velocity_kernel
+from engines.state.windows import _close_kernel, _live_range_kernel, _prepass_kernel, _query_kernel
 
 
 # =====================================================================================
@@ -1428,22 +647,4 @@ def _grow_ring(
     return tuple(out)
 
 
-__all__ = [
-    "F_ASK_ADD",
-    "F_ASK_CXL",
-    "F_ASK_FILL",
-    "F_BID_ADD",
-    "F_BID_CXL",
-    "F_BID_FILL",
-    "F_BUY_CNT",
-    "F_BUY_VOL",
-    "F_NONE_CNT",
-    "F_NONE_VOL",
-    "F_SELL_CNT",
-    "F_SELL_VOL",
-    "N_FIELDS",
-    "SIDE_NONE",
-    "Book",
-    "MarketState",
-    "Sweep",
-]
+__all__ = ["Book", "MarketState", "Sweep", "quoted_mid_at"]

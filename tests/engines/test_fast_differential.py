@@ -34,7 +34,7 @@ arrays from an EngineConfig.
 Nothing listed was skipped. Not compared here because they are not separate fast functions (or
 are the same code on both sides): the break direction (inline ``DOWN if spot > L else UP`` in
 ``_score_level``; ``barrier`` writes the direction it derives from), tape velocity (both engines
-call ``market_state._velocity_kernel``) and the per-snap ``snap_kernel._gamma_view`` (the fuel
+call ``trade_fold._velocity_kernel``) and the per-snap ``snap_kernel._gamma_view`` (the fuel
 tests build the kernel's view layout from a reference ``snap_gamma`` view instead). Run with
 ``--hypothesis-show-statistics`` to see which cases (barrier states, sweeps, walls, flips,
 obstacles, signals) the draws reached.
@@ -84,16 +84,8 @@ from engines.physics.smoothing import update_smoothers
 from engines.physics.tape import compute_tape
 from engines.physics.trigger import TriggerState, step_trigger
 from engines.reference.signal_service import NO_SPOT, _approach
-from engines.state.market_state import (
-    B_VALID,
-    K_APX,
-    K_ASZ,
-    K_BPX,
-    K_BSZ,
-    N_FIELDS,
-    N_SW,
-    MarketState,
-)
+from engines.state.layout import B_VALID, K_APX, K_ASZ, K_BPX, K_BSZ, N_FIELDS, N_SW
+from engines.state.market_state import MarketState
 from engines.state.session_context import SessionContext
 
 PT = PRICE_SCALE  # one index point in units

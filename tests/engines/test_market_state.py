@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from engines.contract.config import EngineConfig
 from engines.contract.events import F_LAST, UNDEF_PRICE, DepthBatch, TradeBatch
-from engines.state.market_state import (
+from engines.state.layout import (
     F_ASK_ADD,
     F_ASK_CXL,
     F_ASK_FILL,
@@ -23,8 +23,8 @@ from engines.state.market_state import (
     F_BUY_VOL,
     F_SELL_VOL,
     N_FIELDS,
-    MarketState,
 )
+from engines.state.market_state import MarketState
 
 PT = 1_000_000_000  # one index point in units
 TK = 250_000_000  # one ES tick
