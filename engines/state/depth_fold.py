@@ -7,30 +7,7 @@ from numba import njit
 
 from engines.contract.events import F_LAST, N_LEVELS, UNDEF_PRICE
 from engines.jit.borrowing_jit import borrowing_njit
-from engines.state.layout import (
-    _MAX_CONTRIB_PER_RECORD,
-    B_CUR,
-    B_PREV,
-    B_VALID,
-    K_APX,
-    K_ASZ,
-    K_BPX,
-    K_BSZ,
-    M_DLOG_N,
-    M_HAS_CUR,
-    M_HAS_VALID,
-    M_HAVE_PREV,
-    M_LAST_DB,
-    M_LAST_DTS,
-    M_N_CROSSED,
-    M_N_DEPTH,
-    M_N_LOCKED,
-    M_N_ONESIDED,
-    M_SEEN_FLAST,
-    M_SNAP,
-    M_T0,
-    _bucket,
-)
+from engines.state import layout as L
 
 
 @borrowing_njit
@@ -204,19 +181,19 @@ def _fold_depth_kernel(meta, books, dlog, ts, flags, lv, start):  # type: ignore
     whose prices are unchanged and well ordered, only sizes moved) is inline: a numba call per
     record costs more than the record's whole work.
     """
-    t0 = meta[M_T0]
-    snap = meta[M_SNAP]
-    dn = meta[M_DLOG_N]
+    t0 = meta[L.M_T0]
+    snap = meta[L.M_SNAP]
+    dn = meta[L.M_DLOG_N]
     cap = dlog.shape[0]
     n = ts.shape[0]
-    seen = meta[M_SEEN_FLAST]
+    seen = meta[L.M_SEEN_FLAST]
     last_cur = -1
     last_valid = -1
     r = start
     while r < n:
-        if dn + _MAX_CONTRIB_PER_RECORD > cap:
+        if dn + L._MAX_CONTRIB_PER_RECORD > cap:
             break
-        b = _bucket(ts[r], t0, snap)
+        b = L._bucket(ts[r], t0, snap)
         if r > start:
             q = r - 1
             for side in range(2):
@@ -234,9 +211,9 @@ def _fold_depth_kernel(meta, books, dlog, ts, flags, lv, start):  # type: ignore
                     dn = _size_flow(lv, q, lv, r, side, b, dlog, dn)
                 else:
                     dn = _side_flow(lv, q, lv, r, side, b, dlog, dn)
-        elif meta[M_HAVE_PREV] == 1:
+        elif meta[L.M_HAVE_PREV] == 1:
             for side in range(2):
-                dn = _side_flow(books, B_PREV, lv, r, side, b, dlog, dn)
+                dn = _side_flow(books, L.B_PREV, lv, r, side, b, dlog, dn)
         upd = False
         if flags[r] & F_LAST:
             seen = 1
@@ -245,30 +222,32 @@ def _fold_depth_kernel(meta, books, dlog, ts, flags, lv, start):  # type: ignore
             upd = True
         if upd:
             last_cur = r
-            c = _classify(lv[r, K_BPX, 0], lv[r, K_BSZ, 0], lv[r, K_APX, 0], lv[r, K_ASZ, 0])
+            c = _classify(
+                lv[r, L.K_BPX, 0], lv[r, L.K_BSZ, 0], lv[r, L.K_APX, 0], lv[r, L.K_ASZ, 0]
+            )
             if c == 0:
                 last_valid = r
             elif c == 1:
-                meta[M_N_CROSSED] += 1
+                meta[L.M_N_CROSSED] += 1
             elif c == 2:
-                meta[M_N_LOCKED] += 1
+                meta[L.M_N_LOCKED] += 1
             else:
-                meta[M_N_ONESIDED] += 1
+                meta[L.M_N_ONESIDED] += 1
         r += 1
     if r > start:
-        _copy_row(books, B_PREV, lv, r - 1)
-        meta[M_HAVE_PREV] = 1
-        meta[M_N_DEPTH] += r - start
-        meta[M_LAST_DB] = _bucket(ts[r - 1], t0, snap)
-        meta[M_LAST_DTS] = ts[r - 1]
-    meta[M_SEEN_FLAST] = seen
+        _copy_row(books, L.B_PREV, lv, r - 1)
+        meta[L.M_HAVE_PREV] = 1
+        meta[L.M_N_DEPTH] += r - start
+        meta[L.M_LAST_DB] = L._bucket(ts[r - 1], t0, snap)
+        meta[L.M_LAST_DTS] = ts[r - 1]
+    meta[L.M_SEEN_FLAST] = seen
     if last_cur >= 0:
-        _copy_row(books, B_CUR, lv, last_cur)
-        meta[M_HAS_CUR] = 1
+        _copy_row(books, L.B_CUR, lv, last_cur)
+        meta[L.M_HAS_CUR] = 1
     if last_valid >= 0:
-        _copy_row(books, B_VALID, lv, last_valid)
-        meta[M_HAS_VALID] = 1
-    meta[M_DLOG_N] = dn
+        _copy_row(books, L.B_VALID, lv, last_valid)
+        meta[L.M_HAS_VALID] = 1
+    meta[L.M_DLOG_N] = dn
     return r
 
 
@@ -286,7 +265,10 @@ def _mid_path_kernel(mid0, seen0, flags, lv, out):  # type: ignore[no-untyped-de
             upd = True
         if (
             upd
-            and _classify(lv[r, K_BPX, 0], lv[r, K_BSZ, 0], lv[r, K_APX, 0], lv[r, K_ASZ, 0]) == 0
+            and _classify(
+                lv[r, L.K_BPX, 0], lv[r, L.K_BSZ, 0], lv[r, L.K_APX, 0], lv[r, L.K_ASZ, 0]
+            )
+            == 0
         ):
-            mid = (lv[r, K_BPX, 0] + lv[r, K_APX, 0]) // 2
+            mid = (lv[r, L.K_BPX, 0] + lv[r, L.K_APX, 0]) // 2
         out[r] = mid

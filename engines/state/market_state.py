@@ -51,81 +51,8 @@ import numpy as np
 
 from engines.contract.config import PRICE_SCALE, EngineConfig
 from engines.contract.events import F_LAST, N_LEVELS, UNDEF_PRICE, DepthBatch, TradeBatch
+from engines.state import layout as L
 from engines.state.depth_fold import _classify, _fold_depth_kernel, _mid_path_kernel
-from engines.state.layout import (
-    _INIT_GRID,
-    B_CUR,
-    B_VALID,
-    F_ASK_ADD,
-    F_ASK_CXL,
-    F_ASK_FILL,
-    F_BID_ADD,
-    F_BID_CXL,
-    F_BID_FILL,
-    F_BUY_VOL,
-    F_SELL_VOL,
-    K_APX,
-    K_ASZ,
-    K_BPX,
-    K_BSZ,
-    M_BASE,
-    M_CLOSED,
-    M_DLOG_N,
-    M_ENT_CAP,
-    M_ENT_HEAD,
-    M_ENT_TAIL,
-    M_GAP_NS,
-    M_GRID_INIT,
-    M_HAS_CUR,
-    M_HAS_VALID,
-    M_HIGH,
-    M_LAST_DB,
-    M_LAST_PX,
-    M_LAST_TB,
-    M_LOW,
-    M_N_BAD_TRADES,
-    M_N_CROSSED,
-    M_N_DEPTH,
-    M_N_LOCKED,
-    M_N_ONESIDED,
-    M_N_TRADES,
-    M_NGRID,
-    M_ODD_CAP,
-    M_ODD_N,
-    M_RING,
-    M_SEEN_FLAST,
-    M_SNAP,
-    M_SW_CAP,
-    M_SW_HEAD,
-    M_SW_MIN,
-    M_SW_TAIL,
-    M_T0,
-    M_TAPE_NS,
-    M_TICK,
-    M_TLOG_N,
-    M_VEL_NS,
-    M_VR_CAP,
-    M_VR_HEAD,
-    M_VR_TAIL,
-    M_VW_HI,
-    M_VW_LO,
-    M_VW_SIZE,
-    M_W0,
-    M_W1,
-    N_FIELDS,
-    N_META,
-    N_SW,
-    S_END,
-    S_MAX,
-    S_MIN,
-    S_N,
-    S_NH,
-    S_NL,
-    S_SIDE,
-    S_SIZE,
-    S_START,
-    _bucket,
-)
 from engines.state.trade_fold import _fold_trades_kernel, _sweep_kernel, _velocity_kernel
 from engines.state.windows import _close_kernel, _live_range_kernel, _prepass_kernel, _query_kernel
 
@@ -165,43 +92,43 @@ class MarketState:
         w_b = cfg.window_buckets(cfg.barrier_window_s)
         w_t = cfg.window_buckets(cfg.tape_window_s)
         self.cfg = cfg
-        meta = np.zeros(N_META, dtype=np.int64)
-        meta[M_T0] = t0_ns
-        meta[M_SNAP] = cfg.snap_ns
-        meta[M_TICK] = cfg.tick_units
-        meta[M_NGRID] = _INIT_GRID
-        meta[M_ODD_CAP] = 0
-        meta[M_CLOSED] = -1
-        meta[M_W0] = w_b
-        meta[M_W1] = w_t
-        meta[M_RING] = cfg.ring_buckets
-        meta[M_LAST_DB] = -1
-        meta[M_LAST_TB] = -1
-        meta[M_VEL_NS] = cfg.window_buckets(cfg.velocity_window_s) * cfg.snap_ns
-        meta[M_TAPE_NS] = w_t * cfg.snap_ns
-        meta[M_GAP_NS] = cfg.sweep_max_gap_ns
-        meta[M_SW_MIN] = cfg.sweep_min_size
-        meta[M_ENT_CAP] = 1024
-        meta[M_VR_CAP] = 256
-        meta[M_SW_CAP] = 16
+        meta = np.zeros(L.N_META, dtype=np.int64)
+        meta[L.M_T0] = t0_ns
+        meta[L.M_SNAP] = cfg.snap_ns
+        meta[L.M_TICK] = cfg.tick_units
+        meta[L.M_NGRID] = L._INIT_GRID
+        meta[L.M_ODD_CAP] = 0
+        meta[L.M_CLOSED] = -1
+        meta[L.M_W0] = w_b
+        meta[L.M_W1] = w_t
+        meta[L.M_RING] = cfg.ring_buckets
+        meta[L.M_LAST_DB] = -1
+        meta[L.M_LAST_TB] = -1
+        meta[L.M_VEL_NS] = cfg.window_buckets(cfg.velocity_window_s) * cfg.snap_ns
+        meta[L.M_TAPE_NS] = w_t * cfg.snap_ns
+        meta[L.M_GAP_NS] = cfg.sweep_max_gap_ns
+        meta[L.M_SW_MIN] = cfg.sweep_min_size
+        meta[L.M_ENT_CAP] = 1024
+        meta[L.M_VR_CAP] = 256
+        meta[L.M_SW_CAP] = 16
         self._meta = meta
         self._books = np.zeros((3, 4, N_LEVELS), dtype=np.int64)
-        self._books[:, K_BPX, :] = UNDEF_PRICE
-        self._books[:, K_APX, :] = UNDEF_PRICE
+        self._books[:, L.K_BPX, :] = UNDEF_PRICE
+        self._books[:, L.K_APX, :] = UNDEF_PRICE
         self._dlog = np.zeros((4096, 4), dtype=np.int64)
         self._tlog = np.zeros((1024, 4), dtype=np.int64)
-        s = _INIT_GRID
-        self._sums = np.zeros((2, s, N_FIELDS), dtype=np.int64)  # price-major: one slot's fields
-        self._scratch = np.zeros((s, N_FIELDS), dtype=np.int64)  # share a cache line or two
+        s = L._INIT_GRID
+        self._sums = np.zeros((2, s, L.N_FIELDS), dtype=np.int64)  # price-major: one slot's fields
+        self._scratch = np.zeros((s, L.N_FIELDS), dtype=np.int64)  # share a cache line or two
         self._mark = np.zeros(s, dtype=np.int8)
         self._touched = np.zeros(s, dtype=np.int64)
         self._odd_px = np.zeros(0, dtype=np.int64)
         self._ent_b = np.zeros(1024, dtype=np.int64)
         self._ent_px = np.zeros(1024, dtype=np.int64)
-        self._ent_v = np.zeros((1024, N_FIELDS), dtype=np.int64)
+        self._ent_v = np.zeros((1024, L.N_FIELDS), dtype=np.int64)
         self._vr_ts = np.zeros(256, dtype=np.int64)
         self._vr_px = np.zeros(256, dtype=np.int64)
-        self._sw = np.zeros((16, N_SW), dtype=np.int64)
+        self._sw = np.zeros((16, L.N_SW), dtype=np.int64)
 
     @classmethod
     def create(cls, cfg: EngineConfig, t0_ns: int) -> MarketState:
@@ -217,26 +144,26 @@ class MarketState:
     # ------------------------------------------------------------------ clock
     @property
     def t0_ns(self) -> int:
-        return int(self._meta[M_T0])
+        return int(self._meta[L.M_T0])
 
     def bucket_of(self, ts_ns: int) -> int:
         """Bucket index: 0 for ts <= T_0, else k with T_{k-1} < ts <= T_k."""
-        return int(_bucket(np.int64(ts_ns), self._meta[M_T0], self._meta[M_SNAP]))
+        return int(L._bucket(np.int64(ts_ns), self._meta[L.M_T0], self._meta[L.M_SNAP]))
 
     @property
     def closed_bucket(self) -> int:
         """Last closed bucket (-1 before any): window queries end here."""
-        return int(self._meta[M_CLOSED])
+        return int(self._meta[L.M_CLOSED])
 
     @property
     def now_ns(self) -> int | None:
         """Snap time of the last closed bucket (the "T" of window queries), None before any."""
-        k = int(self._meta[M_CLOSED])
-        return None if k < 0 else int(self._meta[M_T0] + k * self._meta[M_SNAP])
+        k = int(self._meta[L.M_CLOSED])
+        return None if k < 0 else int(self._meta[L.M_T0] + k * self._meta[L.M_SNAP])
 
     def _check_after_closed(self, ts: np.ndarray, what: str) -> None:
-        if ts.shape[0] and self._meta[M_CLOSED] >= 0:
-            t_closed = int(self._meta[M_T0] + self._meta[M_CLOSED] * self._meta[M_SNAP])
+        if ts.shape[0] and self._meta[L.M_CLOSED] >= 0:
+            t_closed = int(self._meta[L.M_T0] + self._meta[L.M_CLOSED] * self._meta[L.M_SNAP])
             if int(ts[0]) <= t_closed:
                 raise ValueError(
                     f"{what}: event ts_recv {int(ts[0])} <= {t_closed}, the end of an already "
@@ -283,19 +210,19 @@ class MarketState:
 
     def grow_depth_log(self) -> None:
         """Double the pending depth-contribution log (a fold kernel stopped on it)."""
-        self._dlog = _grow_rows(self._dlog, int(self._meta[M_DLOG_N]))
+        self._dlog = _grow_rows(self._dlog, int(self._meta[L.M_DLOG_N]))
 
     def grow_trade_buffers(self, need: int) -> None:
         """Grow what the trade fold kernel asked for: 1 log, 2 velocity ring, 4 sweep ring."""
         m = self._meta
         if need & 1:
-            self._tlog = _grow_rows(self._tlog, int(m[M_TLOG_N]))
+            self._tlog = _grow_rows(self._tlog, int(m[L.M_TLOG_N]))
         if need & 2:
             self._vr_ts, self._vr_px = _grow_ring(
-                (self._vr_ts, self._vr_px), m, M_VR_HEAD, M_VR_TAIL, M_VR_CAP
+                (self._vr_ts, self._vr_px), m, L.M_VR_HEAD, L.M_VR_TAIL, L.M_VR_CAP
             )
         if need & 4:
-            (self._sw,) = _grow_ring((self._sw,), m, M_SW_HEAD, M_SW_TAIL, M_SW_CAP)
+            (self._sw,) = _grow_ring((self._sw,), m, L.M_SW_HEAD, L.M_SW_TAIL, L.M_SW_CAP)
 
     def kernel_arrays(self) -> tuple:
         """The state arrays in the order ``engines.fast.snap_kernel.run`` takes them (re-read after
@@ -320,8 +247,8 @@ class MarketState:
         """Fold one merged chunk (both slices); closes the buckets before its last event."""
         self.fold_depth(depth)
         self.fold_trades(trades)
-        last = max(int(self._meta[M_LAST_DB]), int(self._meta[M_LAST_TB]))
-        if last - 1 > self._meta[M_CLOSED]:
+        last = max(int(self._meta[L.M_LAST_DB]), int(self._meta[L.M_LAST_TB]))
+        if last - 1 > self._meta[L.M_CLOSED]:
             self._close_through(last - 1)
 
     def advance_to(self, t_snap_ns: int) -> None:
@@ -329,19 +256,19 @@ class MarketState:
 
         Contract: every event with ts_recv <= t_snap_ns has been folded already.
         """
-        t0 = int(self._meta[M_T0])
-        snap = int(self._meta[M_SNAP])
+        t0 = int(self._meta[L.M_T0])
+        snap = int(self._meta[L.M_SNAP])
         t = int(t_snap_ns)
         if t < t0 or (t - t0) % snap != 0:
             raise ValueError(f"advance_to({t}): not a snap time T_0 + k·{snap} (T_0 = {t0})")
         k = (t - t0) // snap
-        if k > self._meta[M_CLOSED]:
+        if k > self._meta[L.M_CLOSED]:
             self._close_through(k)
 
     def _auto_close(self) -> None:
         # Buckets older than both streams' latest bucket can receive nothing more.
-        safe = min(int(self._meta[M_LAST_DB]), int(self._meta[M_LAST_TB])) - 1
-        if safe > self._meta[M_CLOSED]:
+        safe = min(int(self._meta[L.M_LAST_DB]), int(self._meta[L.M_LAST_TB])) - 1
+        if safe > self._meta[L.M_CLOSED]:
             self._close_through(safe)
 
     def _close_through(self, target: int) -> None:
@@ -370,22 +297,22 @@ class MarketState:
         )
         if n_contrib:
             lo, hi = int(lo), int(hi)
-            base, ng = int(m[M_BASE]), int(m[M_NGRID])
-            grid_bad = lo <= hi and (m[M_GRID_INIT] == 0 or lo < base or hi >= base + ng)
-            odd_bad = int(m[M_ODD_N]) + int(n_odd) > int(m[M_ODD_CAP])
+            base, ng = int(m[L.M_BASE]), int(m[L.M_NGRID])
+            grid_bad = lo <= hi and (m[L.M_GRID_INIT] == 0 or lo < base or hi >= base + ng)
+            odd_bad = int(m[L.M_ODD_N]) + int(n_odd) > int(m[L.M_ODD_CAP])
             if grid_bad or odd_bad:
                 self._reslot(lo, hi, int(n_odd_all))
-            live = int(m[M_ENT_TAIL] - m[M_ENT_HEAD])
-            if live + int(n_contrib) > int(m[M_ENT_CAP]):
-                cap = int(m[M_ENT_CAP])
+            live = int(m[L.M_ENT_TAIL] - m[L.M_ENT_HEAD])
+            if live + int(n_contrib) > int(m[L.M_ENT_CAP]):
+                cap = int(m[L.M_ENT_CAP])
                 while cap < live + int(n_contrib):
                     cap *= 2
                 self._ent_b, self._ent_px, self._ent_v = _grow_ring(
                     (self._ent_b, self._ent_px, self._ent_v),
                     m,
-                    M_ENT_HEAD,
-                    M_ENT_TAIL,
-                    M_ENT_CAP,
+                    L.M_ENT_HEAD,
+                    L.M_ENT_TAIL,
+                    L.M_ENT_CAP,
                     cap,
                 )
 
@@ -399,46 +326,46 @@ class MarketState:
         else:
             if live_lo <= live_hi:
                 lo_all, hi_all = min(lo, int(live_lo)), max(hi, int(live_hi))
-        old_base, old_ng = int(m[M_BASE]), int(m[M_NGRID])
+        old_base, old_ng = int(m[L.M_BASE]), int(m[L.M_NGRID])
         new_ng = old_ng
         if lo_all <= hi_all:
             span = hi_all - lo_all + 1
             while new_ng < 2 * span:
                 new_ng *= 2
-            in_range = m[M_GRID_INIT] == 1 and lo_all >= old_base and hi_all < old_base + old_ng
+            in_range = m[L.M_GRID_INIT] == 1 and lo_all >= old_base and hi_all < old_base + old_ng
             new_base = old_base if in_range else (lo_all + hi_all) // 2 - new_ng // 2
         else:
             new_base = old_base
         kept_odd = np.asarray(live_odd, dtype=np.int64)
         need_odd = len(kept_odd) + n_odd_pending  # compaction may drop pending prices: re-added
-        new_odd_cap = max(int(m[M_ODD_CAP]), 16)
+        new_odd_cap = max(int(m[L.M_ODD_CAP]), 16)
         while new_odd_cap < need_odd:
             new_odd_cap *= 2
         s_new = new_ng + new_odd_cap
-        sums = np.zeros((2, s_new, N_FIELDS), dtype=np.int64)
+        sums = np.zeros((2, s_new, L.N_FIELDS), dtype=np.int64)
         # grid overlap
-        if m[M_GRID_INIT] == 1:
+        if m[L.M_GRID_INIT] == 1:
             a = max(old_base, new_base)
             z = min(old_base + old_ng, new_base + new_ng)
             if a < z:
                 sums[:, a - new_base : z - new_base] = self._sums[:, a - old_base : z - old_base]
         # off-grid columns still referenced by live entries
-        old_odd = self._odd_px[: int(m[M_ODD_N])]
+        old_odd = self._odd_px[: int(m[L.M_ODD_N])]
         odd_px = np.zeros(new_odd_cap, dtype=np.int64)
         for j, p in enumerate(kept_odd):
             odd_px[j] = p
             k = int(np.nonzero(old_odd == p)[0][0])
             sums[:, new_ng + j] = self._sums[:, old_ng + k]
         self._sums = sums
-        self._scratch = np.zeros((s_new, N_FIELDS), dtype=np.int64)
+        self._scratch = np.zeros((s_new, L.N_FIELDS), dtype=np.int64)
         self._mark = np.zeros(s_new, dtype=np.int8)
         self._touched = np.zeros(s_new, dtype=np.int64)
         self._odd_px = odd_px
-        m[M_BASE] = new_base
-        m[M_NGRID] = new_ng
-        m[M_ODD_N] = len(kept_odd)
-        m[M_ODD_CAP] = new_odd_cap
-        m[M_GRID_INIT] = 1
+        m[L.M_BASE] = new_base
+        m[L.M_NGRID] = new_ng
+        m[L.M_ODD_N] = len(kept_odd)
+        m[L.M_ODD_CAP] = new_odd_cap
+        m[L.M_GRID_INIT] = 1
 
     # ------------------------------------------------------------------ window queries
     def window_fields(
@@ -451,11 +378,11 @@ class MarketState:
         window up to ``cfg.ring_buckets`` scans the retained entries.
         """
         wb = int(window_buckets)
-        if wb <= 0 or wb > int(self._meta[M_RING]):
-            raise ValueError(f"window_buckets {wb} outside 1..{int(self._meta[M_RING])}")
+        if wb <= 0 or wb > int(self._meta[L.M_RING]):
+            raise ValueError(f"window_buckets {wb} outside 1..{int(self._meta[L.M_RING])}")
         lo = np.ascontiguousarray(lo_px, dtype=np.int64).reshape(-1)
         hi = np.ascontiguousarray(hi_px, dtype=np.int64).reshape(-1)
-        out = np.zeros((lo.shape[0], N_FIELDS), dtype=np.int64)
+        out = np.zeros((lo.shape[0], L.N_FIELDS), dtype=np.int64)
         _query_kernel(
             self._meta,
             self._sums,
@@ -476,15 +403,15 @@ class MarketState:
         """(added, canceled, filled) on ``side`` ("bid"/"ask") over prices in [lo_px, hi_px]."""
         row = self.window_fields(np.array([lo_px]), np.array([hi_px]), window_buckets)[0]
         if side == "bid":
-            return int(row[F_BID_ADD]), int(row[F_BID_CXL]), int(row[F_BID_FILL])
+            return int(row[L.F_BID_ADD]), int(row[L.F_BID_CXL]), int(row[L.F_BID_FILL])
         if side == "ask":
-            return int(row[F_ASK_ADD]), int(row[F_ASK_CXL]), int(row[F_ASK_FILL])
+            return int(row[L.F_ASK_ADD]), int(row[L.F_ASK_CXL]), int(row[L.F_ASK_FILL])
         raise ValueError(f"side must be 'bid' or 'ask', not {side!r}")
 
     def window_trades(self, lo_px: int, hi_px: int, window_buckets: int) -> tuple[int, int]:
         """(buy_vol, sell_vol): aggressor B / A size at prices in [lo_px, hi_px]."""
         row = self.window_fields(np.array([lo_px]), np.array([hi_px]), window_buckets)[0]
-        return int(row[F_BUY_VOL]), int(row[F_SELL_VOL])
+        return int(row[L.F_BUY_VOL]), int(row[L.F_SELL_VOL])
 
     def velocity(self) -> float:
         """Least-squares slope (points/s) of the prints in the last W_v before now (0 if none)."""
@@ -498,88 +425,90 @@ class MarketState:
         now = self.now_ns
         if now is None:
             return None
-        out = np.zeros(N_SW, dtype=np.int64)
+        out = np.zeros(L.N_SW, dtype=np.int64)
         if not _sweep_kernel(self._meta, self._sw, np.int64(now), lo_px, hi_px, out):
             return None
         return Sweep(
-            side=int(out[S_SIDE]),
-            start_ns=int(out[S_START]),
-            end_ns=int(out[S_END]),
-            size=int(out[S_SIZE]),
-            num_prints=int(out[S_N]),
-            min_px=int(out[S_MIN]),
-            max_px=int(out[S_MAX]),
-            notional_units=int(out[S_NH]) * PRICE_SCALE + int(out[S_NL]),
+            side=int(out[L.S_SIDE]),
+            start_ns=int(out[L.S_START]),
+            end_ns=int(out[L.S_END]),
+            size=int(out[L.S_SIZE]),
+            num_prints=int(out[L.S_N]),
+            min_px=int(out[L.S_MIN]),
+            max_px=int(out[L.S_MAX]),
+            notional_units=int(out[L.S_NH]) * PRICE_SCALE + int(out[L.S_NL]),
         )
 
     # ------------------------------------------------------------------ book and trades
     def book(self) -> Book | None:
         """The quoted book: last valid two-sided current book (copies), None before any."""
-        if self._meta[M_HAS_VALID] == 0:
+        if self._meta[L.M_HAS_VALID] == 0:
             return None
-        b = self._books[B_VALID]
-        return Book(b[K_BPX].copy(), b[K_APX].copy(), b[K_BSZ].copy(), b[K_ASZ].copy())
+        b = self._books[L.B_VALID]
+        return Book(b[L.K_BPX].copy(), b[L.K_APX].copy(), b[L.K_BSZ].copy(), b[L.K_ASZ].copy())
 
     @property
     def book_is_current(self) -> bool:
         """True when the current (F_LAST) book is itself valid, i.e. the quote is not stale."""
         m = self._meta
-        if m[M_HAS_CUR] == 0:
+        if m[L.M_HAS_CUR] == 0:
             return False
-        b = self._books[B_CUR]
-        return _classify(b[K_BPX, 0], b[K_BSZ, 0], b[K_APX, 0], b[K_ASZ, 0]) == 0
+        b = self._books[L.B_CUR]
+        return _classify(b[L.K_BPX, 0], b[L.K_BSZ, 0], b[L.K_APX, 0], b[L.K_ASZ, 0]) == 0
 
     def bid(self) -> int | None:
-        return None if self._meta[M_HAS_VALID] == 0 else int(self._books[B_VALID, K_BPX, 0])
+        return None if self._meta[L.M_HAS_VALID] == 0 else int(self._books[L.B_VALID, L.K_BPX, 0])
 
     def ask(self) -> int | None:
-        return None if self._meta[M_HAS_VALID] == 0 else int(self._books[B_VALID, K_APX, 0])
+        return None if self._meta[L.M_HAS_VALID] == 0 else int(self._books[L.B_VALID, L.K_APX, 0])
 
     def mid(self) -> int | None:
         """(bid + ask) // 2 of the quoted book, in int64 units."""
-        if self._meta[M_HAS_VALID] == 0:
+        if self._meta[L.M_HAS_VALID] == 0:
             return None
-        return (int(self._books[B_VALID, K_BPX, 0]) + int(self._books[B_VALID, K_APX, 0])) // 2
+        return (
+            int(self._books[L.B_VALID, L.K_BPX, 0]) + int(self._books[L.B_VALID, L.K_APX, 0])
+        ) // 2
 
     def spot(self) -> int | None:
         """Last trade price; the quoted mid before the first trade; None when neither exists."""
-        if self._meta[M_N_TRADES] > 0:
-            return int(self._meta[M_LAST_PX])
+        if self._meta[L.M_N_TRADES] > 0:
+            return int(self._meta[L.M_LAST_PX])
         return self.mid()
 
     def last_trade_px(self) -> int | None:
-        return int(self._meta[M_LAST_PX]) if self._meta[M_N_TRADES] > 0 else None
+        return int(self._meta[L.M_LAST_PX]) if self._meta[L.M_N_TRADES] > 0 else None
 
     def vwap(self) -> int | None:
         """Session VWAP floored to an int64 unit, from exact integer sums; None before a trade."""
         m = self._meta
-        size = int(m[M_VW_SIZE])
+        size = int(m[L.M_VW_SIZE])
         if size <= 0:
             return None
-        total = int(m[M_VW_HI]) * PRICE_SCALE + int(m[M_VW_LO])
+        total = int(m[L.M_VW_HI]) * PRICE_SCALE + int(m[L.M_VW_LO])
         return total // size
 
     def vwap_sums(self) -> tuple[int, int]:
         """(Σ px·size exactly, Σ size) as Python ints."""
         m = self._meta
-        return int(m[M_VW_HI]) * PRICE_SCALE + int(m[M_VW_LO]), int(m[M_VW_SIZE])
+        return int(m[L.M_VW_HI]) * PRICE_SCALE + int(m[L.M_VW_LO]), int(m[L.M_VW_SIZE])
 
     def session_high(self) -> int | None:
-        return int(self._meta[M_HIGH]) if self._meta[M_N_TRADES] > 0 else None
+        return int(self._meta[L.M_HIGH]) if self._meta[L.M_N_TRADES] > 0 else None
 
     def session_low(self) -> int | None:
-        return int(self._meta[M_LOW]) if self._meta[M_N_TRADES] > 0 else None
+        return int(self._meta[L.M_LOW]) if self._meta[L.M_N_TRADES] > 0 else None
 
     def counters(self) -> dict[str, int]:
         """Data-quality and volume counters for the manifest."""
         m = self._meta
         return {
-            "depth_records": int(m[M_N_DEPTH]),
-            "trades": int(m[M_N_TRADES]),
-            "crossed_books": int(m[M_N_CROSSED]),
-            "locked_books": int(m[M_N_LOCKED]),
-            "one_sided_books": int(m[M_N_ONESIDED]),
-            "undefined_price_trades": int(m[M_N_BAD_TRADES]),
+            "depth_records": int(m[L.M_N_DEPTH]),
+            "trades": int(m[L.M_N_TRADES]),
+            "crossed_books": int(m[L.M_N_CROSSED]),
+            "locked_books": int(m[L.M_N_LOCKED]),
+            "one_sided_books": int(m[L.M_N_ONESIDED]),
+            "undefined_price_trades": int(m[L.M_N_BAD_TRADES]),
         }
 
     # ------------------------------------------------------------------ option pricing helper
@@ -591,7 +520,7 @@ class MarketState:
         """
         mid0 = self.mid()
         return quoted_mid_at(
-            -1 if mid0 is None else mid0, int(self._meta[M_SEEN_FLAST]), ts, depth
+            -1 if mid0 is None else mid0, int(self._meta[L.M_SEEN_FLAST]), ts, depth
         )[0]
 
 

@@ -8,49 +8,20 @@ from numba import njit
 
 from engines.contract.events import SIDE_ASK, SIDE_BID
 from engines.jit.borrowing_jit import borrowing_njit
-from engines.state.layout import (
-    _BIG,
-    F_ASK_ADD,
-    F_ASK_CXL,
-    F_ASK_FILL,
-    F_BID_ADD,
-    F_BID_CXL,
-    F_BID_FILL,
-    F_BUY_CNT,
-    F_BUY_VOL,
-    F_NONE_CNT,
-    F_NONE_VOL,
-    F_SELL_CNT,
-    F_SELL_VOL,
-    M_BASE,
-    M_CLOSED,
-    M_CUR0,
-    M_DLOG_N,
-    M_ENT_CAP,
-    M_ENT_HEAD,
-    M_ENT_TAIL,
-    M_NGRID,
-    M_ODD_N,
-    M_RING,
-    M_TICK,
-    M_TLOG_N,
-    M_W0,
-    M_W1,
-    N_FIELDS,
-)
+from engines.state import layout as L
 
 
 @borrowing_njit
 def _slot_of(meta, odd_px, p):  # type: ignore[no-untyped-def]
     """Dense slot of an exact price; off-grid prices live after the grid. -1 if absent."""
-    tick = meta[M_TICK]
-    ng = meta[M_NGRID]
+    tick = meta[L.M_TICK]
+    ng = meta[L.M_NGRID]
     if p % tick == 0:
-        i = p // tick - meta[M_BASE]
+        i = p // tick - meta[L.M_BASE]
         if 0 <= i < ng:
             return i
         return -1
-    for j in range(meta[M_ODD_N]):
+    for j in range(meta[L.M_ODD_N]):
         if odd_px[j] == p:
             return ng + j
     return -1
@@ -59,15 +30,15 @@ def _slot_of(meta, odd_px, p):  # type: ignore[no-untyped-def]
 @borrowing_njit
 def _prepass_kernel(meta, dlog, tlog, odd_px, target):  # type: ignore[no-untyped-def]
     """Before closing: grid index range, off-grid prices (new, all) and entries the close needs."""
-    tick = meta[M_TICK]
-    lo = _BIG
-    hi = -_BIG
+    tick = meta[L.M_TICK]
+    lo = L._BIG
+    hi = -L._BIG
     n_odd = 0
     n_odd_all = 0
     n_contrib = 0
     for which in range(2):
         log = dlog if which == 0 else tlog
-        n = meta[M_DLOG_N] if which == 0 else meta[M_TLOG_N]
+        n = meta[L.M_DLOG_N] if which == 0 else meta[L.M_TLOG_N]
         pcol = 2 if which == 0 else 1
         for i in range(n):
             if log[i, 0] > target:
@@ -83,7 +54,7 @@ def _prepass_kernel(meta, dlog, tlog, odd_px, target):  # type: ignore[no-untype
             else:
                 n_odd_all += 1
                 found = False
-                for j in range(meta[M_ODD_N]):
+                for j in range(meta[L.M_ODD_N]):
                     if odd_px[j] == p:
                         found = True
                         break
@@ -95,13 +66,13 @@ def _prepass_kernel(meta, dlog, tlog, odd_px, target):  # type: ignore[no-untype
 @njit(cache=True)
 def _live_range_kernel(meta, ent_px):  # type: ignore[no-untyped-def]
     """Grid index range and distinct off-grid prices referenced by live entries."""
-    tick = meta[M_TICK]
-    cap = meta[M_ENT_CAP]
-    lo = _BIG
-    hi = -_BIG
-    odd = np.empty(meta[M_ENT_TAIL] - meta[M_ENT_HEAD], dtype=np.int64)
+    tick = meta[L.M_TICK]
+    cap = meta[L.M_ENT_CAP]
+    lo = L._BIG
+    hi = -L._BIG
+    odd = np.empty(meta[L.M_ENT_TAIL] - meta[L.M_ENT_HEAD], dtype=np.int64)
     n_odd = 0
-    for c in range(meta[M_ENT_HEAD], meta[M_ENT_TAIL]):
+    for c in range(meta[L.M_ENT_HEAD], meta[L.M_ENT_TAIL]):
         p = ent_px[c % cap]
         if p % tick == 0:
             g = p // tick
@@ -126,10 +97,10 @@ def _slot_insert(meta, odd_px, p):  # type: ignore[no-untyped-def]
     s = _slot_of(meta, odd_px, p)
     if s >= 0:
         return s
-    j = meta[M_ODD_N]  # capacity guaranteed by the pre-pass
+    j = meta[L.M_ODD_N]  # capacity guaranteed by the pre-pass
     odd_px[j] = p
-    meta[M_ODD_N] = j + 1
-    return meta[M_NGRID] + j
+    meta[L.M_ODD_N] = j + 1
+    return meta[L.M_NGRID] + j
 
 
 @borrowing_njit
@@ -137,17 +108,17 @@ def _close_kernel(
     meta, dlog, tlog, scratch, mark, touched, sums, odd_px, ent_b, ent_px, ent_v, target
 ):  # type: ignore[no-untyped-def]
     """Close every pending bucket <= target, then expire entries that left each window."""
-    nd = meta[M_DLOG_N]
-    nt = meta[M_TLOG_N]
-    ng = meta[M_NGRID]
-    tick = meta[M_TICK]
-    base = meta[M_BASE]
-    cap = meta[M_ENT_CAP]
+    nd = meta[L.M_DLOG_N]
+    nt = meta[L.M_TLOG_N]
+    ng = meta[L.M_NGRID]
+    tick = meta[L.M_TICK]
+    base = meta[L.M_BASE]
+    cap = meta[L.M_ENT_CAP]
     i = 0
     j = 0
     while True:
-        bd = dlog[i, 0] if i < nd else _BIG
-        bt = tlog[j, 0] if j < nt else _BIG
+        bd = dlog[i, 0] if i < nd else L._BIG
+        bt = tlog[j, 0] if j < nt else L._BIG
         b = bd if bd < bt else bt
         if b > target:
             break
@@ -161,14 +132,14 @@ def _close_kernel(
             d = dlog[i, 3]
             if dlog[i, 1] == 0:
                 if d > 0:
-                    scratch[s, F_BID_ADD] += d
+                    scratch[s, L.F_BID_ADD] += d
                 else:
-                    scratch[s, F_BID_CXL] -= d
+                    scratch[s, L.F_BID_CXL] -= d
             else:
                 if d > 0:
-                    scratch[s, F_ASK_ADD] += d
+                    scratch[s, L.F_ASK_ADD] += d
                 else:
-                    scratch[s, F_ASK_CXL] -= d
+                    scratch[s, L.F_ASK_CXL] -= d
             i += 1
         while j < nt and tlog[j, 0] == b:
             s = _slot_insert(meta, odd_px, tlog[j, 1])
@@ -178,37 +149,37 @@ def _close_kernel(
                 ntouch += 1
             sd = tlog[j, 2]
             if sd == SIDE_BID:
-                scratch[s, F_BUY_VOL] += tlog[j, 3]
-                scratch[s, F_BUY_CNT] += 1
+                scratch[s, L.F_BUY_VOL] += tlog[j, 3]
+                scratch[s, L.F_BUY_CNT] += 1
             elif sd == SIDE_ASK:
-                scratch[s, F_SELL_VOL] += tlog[j, 3]
-                scratch[s, F_SELL_CNT] += 1
+                scratch[s, L.F_SELL_VOL] += tlog[j, 3]
+                scratch[s, L.F_SELL_CNT] += 1
             else:
-                scratch[s, F_NONE_VOL] += tlog[j, 3]
-                scratch[s, F_NONE_CNT] += 1
+                scratch[s, L.F_NONE_VOL] += tlog[j, 3]
+                scratch[s, L.F_NONE_CNT] += 1
             j += 1
         for k in range(ntouch):
             s = touched[k]
             # fill/pull split per price and bucket: passive bid = A aggressor, ask = B aggressor
-            rem_b = scratch[s, F_BID_CXL]
-            fill_b = min(rem_b, scratch[s, F_SELL_VOL])
-            scratch[s, F_BID_FILL] = fill_b
-            scratch[s, F_BID_CXL] = rem_b - fill_b
-            rem_a = scratch[s, F_ASK_CXL]
-            fill_a = min(rem_a, scratch[s, F_BUY_VOL])
-            scratch[s, F_ASK_FILL] = fill_a
-            scratch[s, F_ASK_CXL] = rem_a - fill_a
-            e = meta[M_ENT_TAIL] % cap
+            rem_b = scratch[s, L.F_BID_CXL]
+            fill_b = min(rem_b, scratch[s, L.F_SELL_VOL])
+            scratch[s, L.F_BID_FILL] = fill_b
+            scratch[s, L.F_BID_CXL] = rem_b - fill_b
+            rem_a = scratch[s, L.F_ASK_CXL]
+            fill_a = min(rem_a, scratch[s, L.F_BUY_VOL])
+            scratch[s, L.F_ASK_FILL] = fill_a
+            scratch[s, L.F_ASK_CXL] = rem_a - fill_a
+            e = meta[L.M_ENT_TAIL] % cap
             ent_b[e] = b
             ent_px[e] = (base + s) * tick if s < ng else odd_px[s - ng]
-            for f in range(N_FIELDS):
+            for f in range(L.N_FIELDS):
                 v = scratch[s, f]
                 ent_v[e, f] = v
                 sums[0, s, f] += v
                 sums[1, s, f] += v
                 scratch[s, f] = 0
             mark[s] = 0
-            meta[M_ENT_TAIL] += 1
+            meta[L.M_ENT_TAIL] += 1
     # drop consumed contributions (the rest belong to later, still open buckets)
     for k in range(nd - i):
         for c in range(4):
@@ -216,43 +187,43 @@ def _close_kernel(
     for k in range(nt - j):
         for c in range(4):
             tlog[k, c] = tlog[j + k, c]
-    meta[M_DLOG_N] = nd - i
-    meta[M_TLOG_N] = nt - j
-    if target > meta[M_CLOSED]:
-        meta[M_CLOSED] = target
-    closed = meta[M_CLOSED]
-    tail = meta[M_ENT_TAIL]
+    meta[L.M_DLOG_N] = nd - i
+    meta[L.M_TLOG_N] = nt - j
+    if target > meta[L.M_CLOSED]:
+        meta[L.M_CLOSED] = target
+    closed = meta[L.M_CLOSED]
+    tail = meta[L.M_ENT_TAIL]
     for w in range(2):
-        cur = meta[M_CUR0 + w]
-        edge = closed - meta[M_W0 + w]
+        cur = meta[L.M_CUR0 + w]
+        edge = closed - meta[L.M_W0 + w]
         e = cur % cap  # ring position of cur, stepped without a division per entry
         while cur < tail and ent_b[e] <= edge:
             s = _slot_of(meta, odd_px, ent_px[e])
-            for f in range(N_FIELDS):
+            for f in range(L.N_FIELDS):
                 sums[w, s, f] -= ent_v[e, f]
             cur += 1
             e = e + 1 if e + 1 < cap else 0
-        meta[M_CUR0 + w] = cur
-    head = meta[M_ENT_HEAD]
-    edge = closed - meta[M_RING]
+        meta[L.M_CUR0 + w] = cur
+    head = meta[L.M_ENT_HEAD]
+    edge = closed - meta[L.M_RING]
     while head < tail and ent_b[head % cap] <= edge:
         head += 1
-    meta[M_ENT_HEAD] = head
+    meta[L.M_ENT_HEAD] = head
 
 
 @borrowing_njit
 def _query_kernel(meta, sums, odd_px, ent_b, ent_px, ent_v, lo, hi, wb, out):  # type: ignore[no-untyped-def]
     """Window sums of every field over closed price intervals [lo[m], hi[m]], last wb buckets."""
-    tick = meta[M_TICK]
-    ng = meta[M_NGRID]
-    base = meta[M_BASE]
+    tick = meta[L.M_TICK]
+    ng = meta[L.M_NGRID]
+    base = meta[L.M_BASE]
     w = -1
-    if wb == meta[M_W0]:
+    if wb == meta[L.M_W0]:
         w = 0
-    elif wb == meta[M_W1]:
+    elif wb == meta[L.M_W1]:
         w = 1
     for m in range(lo.shape[0]):
-        for f in range(N_FIELDS):
+        for f in range(L.N_FIELDS):
             out[m, f] = 0
         if lo[m] > hi[m]:
             continue
@@ -264,22 +235,22 @@ def _query_kernel(meta, sums, odd_px, ent_b, ent_px, ent_v, lo, hi, wb, out):  #
             if z > ng - 1:
                 z = ng - 1
             for s in range(a, z + 1):
-                for f in range(N_FIELDS):
+                for f in range(L.N_FIELDS):
                     out[m, f] += sums[w, s, f]
-            for jj in range(meta[M_ODD_N]):
+            for jj in range(meta[L.M_ODD_N]):
                 p = odd_px[jj]
                 if lo[m] <= p <= hi[m]:
-                    for f in range(N_FIELDS):
+                    for f in range(L.N_FIELDS):
                         out[m, f] += sums[w, ng + jj, f]
         else:  # any other window length: scan the retained entries (newest first)
-            cap = meta[M_ENT_CAP]
-            edge = meta[M_CLOSED] - wb
-            c = meta[M_ENT_TAIL] - 1
+            cap = meta[L.M_ENT_CAP]
+            edge = meta[L.M_CLOSED] - wb
+            c = meta[L.M_ENT_TAIL] - 1
             e = c % cap if c >= 0 else 0  # ring position of c, stepped back without a division
-            while c >= meta[M_ENT_HEAD] and ent_b[e] > edge:
+            while c >= meta[L.M_ENT_HEAD] and ent_b[e] > edge:
                 p = ent_px[e]
                 if lo[m] <= p <= hi[m]:
-                    for f in range(N_FIELDS):
+                    for f in range(L.N_FIELDS):
                         out[m, f] += ent_v[e, f]
                 c -= 1
                 e = e - 1 if e > 0 else cap - 1
