@@ -20,6 +20,7 @@ from typing import Any
 
 import polars as pl
 
+from replay.common.config import ConfigSource, load_config
 from replay.common.dates import iso_date
 from replay.common.errors import UserError
 from replay.gold.layout import PART
@@ -28,7 +29,6 @@ from replay.gold.verify import load_run
 from replay.labels.layout import outcomes_file
 from replay.labels.read import current_sessions
 from replay.labels.splits import purged_splits
-from replay.run.config import ConfigSource, load_config
 from replay.run.replay_job import ReplayJob, ReplayResult, replay_rows
 from replay.run.replay_job import replay_session as _replay
 

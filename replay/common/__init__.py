@@ -1,6 +1,7 @@
 """What every room uses and nothing room-specific: the error hierarchy (each error knows its exit
-code), atomic writes, file locks, sha256 of files, dates, fault points, prefetching, progress.
+code), the engine config read from TOML, the command-line options every command shares, atomic
+writes, file locks, sha256 of files, dates, fault points, prefetching, progress.
 
-May import: nothing outside replay.common.
+May import: engines.
 Never imported by: engines.
 """

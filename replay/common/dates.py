@@ -38,3 +38,11 @@ def iso_date(text: object, field: str = "date", path: str | None = None) -> dt.d
         )
     assert isinstance(text, str)
     return dt.date.fromisoformat(text)
+
+
+def date_range(first: dt.date, last: dt.date | None) -> list[dt.date]:
+    """Every calendar date from ``first`` through ``last`` (``first`` alone when None)."""
+    last = first if last is None else last
+    if last < first:
+        raise UserError(f"--end-date {last} is before --date {first}", expected="end >= start")
+    return [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]

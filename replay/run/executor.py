@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from replay.common.atomic import write_bytes_atomic
+from replay.common.dates import date_range
 from replay.common.errors import LevelReplayError, UserError
 from replay.common.locks import LockBusy, file_lock
 from replay.gold.layout import session_lock, stale_temps
@@ -61,14 +62,6 @@ class SessionReport:
         d["date"] = self.date.isoformat()
         d["seconds"] = round(self.seconds, 3)
         return d
-
-
-def date_range(first: dt.date, last: dt.date | None) -> list[dt.date]:
-    """Every calendar date from ``first`` through ``last`` (``first`` alone when None)."""
-    last = first if last is None else last
-    if last < first:
-        raise UserError(f"--end-date {last} is before --date {first}", expected="end >= start")
-    return [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
 
 
 def range_jobs(job: ReplayJob, end: dt.date | None) -> tuple[list[ReplayJob], list[SessionReport]]:

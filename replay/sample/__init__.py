@@ -18,7 +18,7 @@ Same seed and arguments ⇒ byte-identical files: one ``Generator(PCG64(seed))``
 in a fixed order and the compressor is single-threaded at a fixed level. Memory stays bounded: the
 session is simulated and written in 30-second chunks.
 
-May import: engines.
+May import: engines, replay.common.
 Never imported by: engines, replay.common, replay.lake, replay.gold, replay.run, replay.labels,
 replay.live, replay.nightly.
 """

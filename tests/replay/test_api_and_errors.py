@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 from engines.contract.config import EngineConfig
 from replay import api
 from replay.cli import app
+from replay.common.config import load_config
 from replay.common.errors import BadConfig, CheckFailed, InternalError, LevelReplayError, UserError
-from replay.run.config import load_config
 from tests.replay.run.test_replay_determinism import _tiny_lake
 
 runner = CliRunner()

@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from replay.api import payload_from_gold, replay_to
+from replay.common.config import load_config
 from replay.common.faults import FAULT_ENV
 from replay.gold.layout import gold_file, manifest_file
 from replay.lake.ingest import ingest
@@ -30,7 +31,6 @@ from replay.live.feed import SessionFeed
 from replay.live.local_server import LocalNatsServer, free_port
 from replay.live.publish import ensure_stream, publish_session
 from replay.live.records import decode
-from replay.run.config import load_config
 from replay.sample import generate_session
 from replay.sample.dbn_writer import DbnWriter
 
