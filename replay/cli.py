@@ -154,7 +154,13 @@ def _register() -> None:
     config_app.command("show")(_guarded(run.config_show))
 
 
-_register()
+try:  # Ctrl-C while the commands register: nothing was written yet, and no traceback
+    _register()
+except BaseException as exc:
+    if not (_interrupted or isinstance(exc, KeyboardInterrupt)):
+        raise
+    sys.stderr.write("interrupted while starting: nothing was written\n")
+    raise SystemExit(130) from None
 
 
 _interrupt_said: list[bool] = []
