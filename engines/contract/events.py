@@ -22,6 +22,7 @@ SIDE_BID = ord("B")  # trade: buy aggressor lifted the ask
 SIDE_NONE = ord("N")
 ACTION_TRADE = ord("T")
 F_LAST = 1 << 7
+F_SNAPSHOT = 1 << 5  # DBN: the record belongs to a book snapshot (MBO)
 UNDEF_PRICE = np.iinfo(np.int64).max
 N_LEVELS = 10
 

@@ -9,7 +9,6 @@ keeps the MBO record it came from as its provenance (``Chunk.source_rows``): the
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -248,14 +247,3 @@ class BookBuilder:
         tcols["rtype"] = np.zeros(t.shape[0], np.uint8)
         trades = Chunk(tcols, codes[t], names, chunk.first_row, rows[t])
         return MboPiece(depth, trades, bits, chunk.columns["ts_recv"])
-
-
-def book_rows(chunks: Iterator[Chunk]) -> Iterator[MboPiece]:
-    """The rows of a whole file's MBO chunks, its last open event closed at the end."""
-    builder = BookBuilder()
-    for chunk in chunks:
-        if len(chunk):
-            yield builder.feed(chunk)
-    last = builder.finish()
-    if last is not None:
-        yield last

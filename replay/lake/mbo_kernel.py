@@ -32,14 +32,18 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from engines.contract.events import N_LEVELS, UNDEF_PRICE
+from engines.contract.events import (
+    F_LAST,
+    F_SNAPSHOT,
+    N_LEVELS,
+    SIDE_ASK,
+    SIDE_BID,
+    UNDEF_PRICE,
+)
 from replay.lake.partition_quality import MBO_COUNTERS  # bit i of a record's mask: counter i
 
-F_LAST = 1 << 7
-F_SNAPSHOT = 1 << 5
 ACT_ADD, ACT_CANCEL, ACT_MODIFY = ord("A"), ord("C"), ord("M")
 ACT_FILL, ACT_TRADE, ACT_CLEAR, ACT_NONE = ord("F"), ord("T"), ord("R"), ord("N")
-SIDE_BID, SIDE_ASK = ord("B"), ord("A")
 
 
 # a record's mask bits, one per counter

@@ -24,9 +24,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from engines.contract.events import F_LAST
 from replay.sample.dbn_writer import MBO_DTYPE, empty_records
 
-F_LAST = 128
 A, C, M, T, F, N = (ord(x) for x in "ACMTFN")
 SIDES = (ord("B"), ord("A"))
 DONE, POOL_FULL, OUT_FULL = 0, 1, 2
