@@ -21,7 +21,8 @@ from engines.contract.events import EventCounts, MergedChunk, OptionDefinitions
 from engines.fast import snap_codes as C
 from engines.fast import snap_kernel as K
 from engines.fast.fast_rows import FastRowDecoder
-from engines.fast.snap_codes import N_I, N_LI, N_PF, N_PI, N_X, T_SMA0
+from engines.fast.params import FLOAT_PARAMS, INT_PARAMS, ParamSource
+from engines.fast.snap_codes import N_I, N_LI, N_X, T_SMA0
 from engines.physics.fuel import (
     empty_fuel_state,
     grow_fuel_state,
@@ -38,79 +39,10 @@ _MAX_ROWS_PER_SNAP = 1024  # output headroom past the sink's batch (grown on dem
 
 
 def params(cfg: EngineConfig, t0: int, ctx: SessionContext, batch: int) -> tuple:
-    """(int64, float64) parameter arrays, indexed by the P_* / Q_* codes."""
-    pi = np.zeros(N_PI, dtype=np.int64)
-    pf = np.zeros(N_PF, dtype=np.float64)
-    ints = {
-        "P_T0": t0,
-        "P_SNAP": cfg.snap_ns,
-        "P_ZONE": cfg.zone_units,
-        "P_WB": cfg.window_buckets(cfg.barrier_window_s),
-        "P_WT": cfg.window_buckets(cfg.tape_window_s),
-        "P_TAPE_BAND": cfg.tape_band_units,
-        "P_FUEL_RANGE": cfg.fuel_strike_range_units,
-        "P_UNIV_RANGE": cfg.universe_range_units,
-        "P_MONITOR": cfg.monitor_band_units,
-        "P_TOUCH": cfg.touch_band_units,
-        "P_ROUND_STEP": cfg.round_spacing_units,
-        "P_HOLD": cfg.hold_ns,
-        "P_FLOW": cfg.flow_threshold,
-        "P_WEAK": cfg.weak_depth,
-        "P_CHURN_FULL": cfg.barrier_confidence_churn,
-        "P_TAPE_FULL": cfg.tape_confidence_volume,
-        "P_FUEL_FULL": cfg.fuel_confidence_volume,
-        "P_CONTESTED_VOL": cfg.contested_volume,
-        "P_OBSTACLE": cfg.obstacle_depth,
-        "P_PER_MIN": cfg.window_buckets(60),
-        "P_BAR_NS": ctx.bar_ns,
-        "P_PM0": ctx.pm_start_ns,
-        "P_PM1": ctx.pm_end_ns,
-        "P_OR0": ctx.or_start_ns,
-        "P_OR1": ctx.or_end_ns,
-        "P_BATCH": batch,
-        "P_GAMMA_RANGE": max(
-            cfg.universe_range_units, cfg.monitor_band_units + cfg.fuel_strike_range_units
-        ),
-    }
-    if ctx.prior is not None:
-        ints |= {
-            "P_HAS_PRIOR": 1,
-            "P_PDH": ctx.prior.high,
-            "P_PDL": ctx.prior.low,
-            "P_PDC": ctx.prior.close,
-        }
-    for k, v in ints.items():
-        pi[getattr(C, k)] = v
-    floats = {
-        "Q_R_VAC": cfg.r_vac,
-        "Q_R_WALL": cfg.r_wall,
-        "Q_VEL_FULL": cfg.velocity_full_scale,
-        "Q_W_L": cfg.w_liquidity,
-        "Q_W_H": cfg.w_hedge,
-        "Q_W_T": cfg.w_tape,
-        "Q_BREAK_ENTER": cfg.break_enter,
-        "Q_BREAK_EXIT": cfg.break_exit,
-        "Q_REJECT_ENTER": cfg.reject_enter,
-        "Q_REJECT_EXIT": cfg.reject_exit,
-        "Q_CONTESTED_LO": cfg.contested_low,
-        "Q_CONTESTED_HI": cfg.contested_high,
-        "Q_GAMMA_T": cfg.gamma_threshold,
-        "Q_WALL_T": cfg.wall_threshold,
-        "Q_RATE": cfg.rate,
-        "Q_DT_CAP": cfg.ewma_dt_cap_s,
-        "Q_CONF_HIGH": cfg.confidence_high,
-        "Q_CONF_MEDIUM": cfg.confidence_medium,
-    }
-    for k, v in floats.items():
-        pf[getattr(C, k)] = v
-    taus = (
-        cfg.tau_score_s,
-        cfg.tau_velocity_s,
-        cfg.tau_delta_liq_s,
-        cfg.tau_replenishment_s,
-        cfg.tau_dealer_gamma_s,
-    )
-    pf[C.Q_TAU0 : C.Q_TAU0 + 5] = taus
+    """(int64, float64) parameter arrays, filled from ``engines/fast/params.py``'s tables."""
+    src = ParamSource(cfg, t0, ctx, batch)
+    pi = np.array([get(src) for _, get in INT_PARAMS], dtype=np.int64)
+    pf = np.array([get(src) for _, get in FLOAT_PARAMS], dtype=np.float64)
     return pi, pf
 
 

@@ -4,7 +4,8 @@ The fast path (``engines/fast/snap_kernel.py``) keeps no Python object per snap 
 the Gold enums are small integer codes here (code i is the owning module's tuple entry i), per-level
 state lives in rows of int/float arrays, and Gold rows are written into preallocated column arrays
 whose slots (``I_*`` int64, ``X_*`` float64) are derived from the Gold column table
-(``engines/columns/gold_columns.py``), so a new column's slot exists as soon as its table row does.
+(``engines/columns/gold_columns.py``), so a new column's slot exists as soon as its table row does;
+the parameter codes (``P_*``, ``Q_*``) are numbered from ``engines/fast/params.py`` the same way.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from engines.columns.gold_columns import fast_slots
+from engines.fast.params import FLOAT_PARAMS, INT_PARAMS
 from engines.physics import barrier, fuel, level_universe, room_to_run, score, trigger
 
 NONE = np.iinfo(np.int64).min  # "null" in int64 output columns and level state
@@ -93,47 +95,10 @@ globals().update({name: i for i, name in enumerate(X_SLOTS)})
 N_I = len(I_SLOTS)
 N_X = len(X_SLOTS)
 
-# int64 parameters (pi)
-(
-    P_T0,
-    P_SNAP,
-    P_ZONE,
-    P_WB,
-    P_WT,
-    P_TAPE_BAND,
-    P_FUEL_RANGE,
-    P_UNIV_RANGE,
-    P_MONITOR,
-    P_TOUCH,
-    P_ROUND_STEP,
-    P_HOLD,
-    P_FLOW,
-    P_WEAK,
-    P_CHURN_FULL,
-    P_TAPE_FULL,
-    P_FUEL_FULL,
-    P_CONTESTED_VOL,
-    P_OBSTACLE,
-    P_PER_MIN,
-    P_BAR_NS,
-    P_PM0,
-    P_PM1,
-    P_OR0,
-    P_OR1,
-    P_HAS_PRIOR,
-    P_PDH,
-    P_PDL,
-    P_PDC,
-    P_BATCH,
-    P_GAMMA_RANGE,
-    P_FINAL,
-    P_K_LAST,
-) = range(33)
-N_PI = 33
-# float64 parameters (pf)
-Q_R_VAC, Q_R_WALL, Q_VEL_FULL, Q_W_L, Q_W_H, Q_W_T = range(6)
-Q_BREAK_ENTER, Q_BREAK_EXIT, Q_REJECT_ENTER, Q_REJECT_EXIT = range(6, 10)
-Q_CONTESTED_LO, Q_CONTESTED_HI, Q_GAMMA_T, Q_WALL_T, Q_RATE = range(10, 15)
-Q_TAU0 = 15  # five taus in EW_* order
-Q_DT_CAP, Q_CONF_HIGH, Q_CONF_MEDIUM = 20, 21, 22
-N_PF = 23
+# Parameters: P_<NAME> rows of the int64 array (pi), Q_<NAME> rows of the float64 array (pf),
+# numbered in the order of engines/fast/params.py's tables, which also say where each value comes
+# from (module constants, so numba compiles them in as literals).
+globals().update({name: i for i, (name, _) in enumerate(INT_PARAMS)})
+globals().update({name: i for i, (name, _) in enumerate(FLOAT_PARAMS)})
+N_PI = len(INT_PARAMS)
+N_PF = len(FLOAT_PARAMS)
