@@ -13,6 +13,7 @@ import signal
 FAULT_ENV = "LEVELREPLAY_FAULT"
 GOLD_COMMITTED = "gold-committed"  # the Gold file renamed into place, its manifest not yet
 PARTITIONS_COMMITTED = "partitions-committed"  # ingest: partitions in place, log entry not yet
+PARTITION_TEMP_WRITTEN = "partition-temp-written"  # ingest: a merged partition written, not renamed
 
 
 def fault_point(name: str) -> None:

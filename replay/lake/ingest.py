@@ -42,9 +42,11 @@ from replay.lake.layout import (
     ingest_lock,
     ingest_log_path,
     open_partition,
+    partition_dir,
     partition_entry,
     partition_file,
     read_ingest_log,
+    remove_stale_temps,
     staging_dir,
 )
 from replay.lake.mbo_depth import BookBuilder, MboPiece
@@ -323,8 +325,9 @@ def _ingest_one(
                 for table in sorted(t for t, d in runsets if d == day):
                     final = partition_file(lake, table, date)
                     rs = runsets[(table, day)]
+                    remove_stale_temps(partition_dir(lake, table, date))
                     _, digest = rs.commit_to(final, key, sha[:16])
-                    record_digest(final, digest)
+                    record_digest(final, digest, rs.staging)
                     mine = rs.drops.of_file(key)
                     rep.duplicate_records += mine[DUPLICATE]
                     rep.overlap_records += mine[OVERLAP]

@@ -131,6 +131,22 @@ PARTITION_FILES = (PART_NAME, f"_{Path(PART_NAME).stem}.sha256.json")
 (``partition_digest.sidecar``)."""
 
 
+def stale_temps(d: Path) -> list[Path]:
+    """Temp files of a partition's writers left in its directory by a killed ingest of an earlier
+    version (temps are now written in the ingest's staging directory): never a committed file,
+    so readers pass over them and the next ingest of the date removes them under its lock."""
+    if not d.is_dir():
+        return []
+    names = tuple(f".{d.name}.{f}.tmp-" for f in PARTITION_FILES)
+    return sorted(p for p in d.iterdir() if p.name.startswith(names) and p.is_file())
+
+
+def remove_stale_temps(d: Path) -> None:
+    """Delete ``stale_temps(d)``; only while holding the date's lock (no writer is mid-rename)."""
+    for p in stale_temps(d):
+        p.unlink(missing_ok=True)
+
+
 def partition_entry(lake: Path, table: str, date: dt.date) -> Path | None:
     """The committed partition file of (``table``, ``date``); None when the lake has none (no
     entry, or an empty directory). An entry ingest did not write — a file where the directory
@@ -146,7 +162,8 @@ def partition_entry(lake: Path, table: str, date: dt.date) -> Path | None:
         return None
     if not d.is_dir():
         raise DamagedPartition("is not a directory", path=str(d), expected=expected)
-    names = sorted(p.name for p in d.iterdir())
+    debris = {p.name for p in stale_temps(d)}
+    names = sorted(p.name for p in d.iterdir() if p.name not in debris)
     extra = [n for n in names if n not in PARTITION_FILES]
     if extra:
         listed = ", ".join(extra[:3]) + (f" and {len(extra) - 3} more" if len(extra) > 3 else "")

@@ -23,11 +23,13 @@ def sidecar(path: Path) -> Path:
     return path.with_name(f"_{path.stem}.sha256.json")
 
 
-def record(path: Path, sha256: str) -> None:
-    """Leave ``sha256`` beside the committed file ``path``, with the stat it is valid for."""
+def record(path: Path, sha256: str, staging: Path | None = None) -> None:
+    """Leave ``sha256`` beside the committed file ``path``, with the stat it is valid for; the
+    temp file is written in ``staging`` when given (ingest's: see ``sorted_runs.commit_to``)."""
     st = path.stat()
     doc = {"sha256": sha256, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
-    write_bytes_atomic(sidecar(path), json.dumps(doc, sort_keys=True).encode() + b"\n", "sha")
+    text = json.dumps(doc, sort_keys=True).encode() + b"\n"
+    write_bytes_atomic(sidecar(path), text, "sha", staging)
 
 
 class PartitionChanged(UserError):

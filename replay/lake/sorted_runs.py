@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from replay.common.atomic import commit, temp_path_for
+from replay.common.faults import PARTITION_TEMP_WRITTEN, fault_point
 from replay.common.hashing import sha256_file
 from replay.lake.layout import ROW_GROUP_ROWS, parquet_writer
 from replay.lake.partition_quality import Entries, footer_metadata, with_drops
@@ -248,7 +249,10 @@ class RunSet:
         inputs: list[Iterator[pa.Table]] = [_batches(p) for p in self.runs]
         if final.is_file():
             inputs.append(_batches(final, drop_src_key=src_key, deduplicated=True))
-        tmp = temp_path_for(final, tag)
+        # the temp lives in this file's staging directory, not beside the partition: a kill leaves
+        # debris only where the next ingest of the file clears it, never in a partition directory
+        self.staging.mkdir(parents=True, exist_ok=True)
+        tmp = temp_path_for(final, tag, self.staging)
         final.parent.mkdir(parents=True, exist_ok=True)
         out = GroupWriter(tmp, self.table_name)
         dedup = Deduper(self.key[:-2], out.write)
@@ -262,6 +266,7 @@ class RunSet:
             out.close()
             tmp.unlink(missing_ok=True)
             raise
+        fault_point(PARTITION_TEMP_WRITTEN)
         commit(tmp, final)
         return out.rows, out.sha256
 

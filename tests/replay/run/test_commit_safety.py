@@ -15,11 +15,23 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from replay.common.faults import FAULT_ENV, GOLD_COMMITTED, PARTITIONS_COMMITTED
+from replay.common.faults import (
+    FAULT_ENV,
+    GOLD_COMMITTED,
+    PARTITION_TEMP_WRITTEN,
+    PARTITIONS_COMMITTED,
+)
 from replay.common.locks import file_lock
 from replay.gold.layout import gold_file, session_lock, staging_dir
 from replay.gold.verify import NotAGoldRun, compare
-from replay.lake.layout import date_lock, partition_file
+from replay.lake.layout import (
+    PART_NAME,
+    PARTITION_FILES,
+    date_lock,
+    partition_entry,
+    partition_file,
+)
+from replay.lake.schemas import TABLES
 from replay.sample import generate_session
 
 DATE = dt.date(2025, 11, 14)
@@ -91,6 +103,42 @@ def test_a_kill_between_partitions_and_the_log_is_repaired_by_reingest(
     for table in ("futures_mbp10", "futures_trades", "option_trades", "definitions"):
         a, b = partition_file(lake, table, DATE), partition_file(lake2, table, DATE)
         assert a.read_bytes() == b.read_bytes(), table  # no row doubled, none lost
+
+
+def test_a_kill_before_a_merged_partition_is_renamed_leaves_no_temp_in_the_lake(
+    src: list[Path], lake: Path, tmp_path: Path
+) -> None:
+    """A merge's temp file lives in the ingest's staging directory, not beside its partition, so
+    a kill before the rename leaves each partition directory as ingest commits it; debris an
+    older version left there is passed over by readers and removed by the next ingest."""
+    lake2 = tmp_path / "lake"
+    # partitions in place but no log entry: the next ingest of the same files merges into them
+    killed = _cli("ingest", *src, "--lake", lake2, fault=PARTITIONS_COMMITTED)
+    assert killed.returncode == -signal.SIGKILL
+    killed = _cli("ingest", *src, "--lake", lake2, fault=PARTITION_TEMP_WRITTEN)
+    assert killed.returncode == -signal.SIGKILL
+    dirs = [partition_file(lake2, t, DATE).parent for t in TABLES]
+    dirs = [d for d in dirs if d.exists()]  # the first file's (the kill came before the rest)
+    assert dirs
+    for d in dirs:
+        assert sorted(p.name for p in d.iterdir()) == sorted(PARTITION_FILES), d
+    staged = [p.name for p in (lake2 / "bronze/_staging").rglob("*.tmp-*")]
+    assert len(staged) == 1 and staged[0].startswith(".date=2025-11-14."), staged
+    # what a kill of an older version left beside a partition (temps were written there)
+    d = dirs[0]
+    debris = [
+        d / f".{d.name}.{PART_NAME}.tmp-0f0f-1-1",
+        d / f".{d.name}._part-00000.sha256.json.tmp-sha-1-1",
+    ]
+    for p in debris:
+        p.write_bytes(b"half")
+    table = d.parent.name
+    assert partition_entry(lake2, table, DATE) == d / PART_NAME  # readers pass over it
+    assert _cli("ingest", *src, "--lake", lake2).returncode == 0  # the same call completes
+    assert not any(p.exists() for p in debris)  # and removed the debris under the date's lock
+    for table in TABLES:
+        a, b = partition_file(lake, table, DATE), partition_file(lake2, table, DATE)
+        assert a.read_bytes() == b.read_bytes(), table
 
 
 def test_a_second_writer_waits_or_refuses_naming_the_holder(lake: Path, tmp_path: Path) -> None:
