@@ -18,7 +18,7 @@ from engines.physics.barrier import (
     compute_barrier,
 )
 from engines.state.market_state import MarketState
-from tests.engines.test_market_state import PT, SNAP, T0, TK, A, B, depth, trades, ts_at
+from tests.engines.state.test_market_state import PT, SNAP, T0, TK, A, B, depth, trades, ts_at
 
 CFG = EngineConfig()
 L = 6000 * PT

@@ -7,7 +7,7 @@ import pytest
 from engines.contract.config import EngineConfig
 from engines.physics.tape import compute_tape
 from engines.state.market_state import MarketState
-from tests.engines.test_market_state import PT, T0, TK, A, B, N, trades, ts_at
+from tests.engines.state.test_market_state import PT, T0, TK, A, B, N, trades, ts_at
 
 CFG = EngineConfig()
 L = 6000 * PT
