@@ -14,6 +14,7 @@ FAULT_ENV = "LEVELREPLAY_FAULT"
 GOLD_COMMITTED = "gold-committed"  # the Gold file renamed into place, its manifest not yet
 PARTITIONS_COMMITTED = "partitions-committed"  # ingest: partitions in place, log entry not yet
 PARTITION_TEMP_WRITTEN = "partition-temp-written"  # ingest: a merged partition written, not renamed
+SILVER_TEMP_WRITTEN = "silver-temp-written"  # silver: the file written, not renamed
 
 
 def fault_point(name: str) -> None:

@@ -31,10 +31,12 @@ from numba import njit
 
 from engines.contract.events import LV_ASK_PX, LV_BID_PX, N_LEVELS, UNDEF_PRICE, DepthBatch
 from replay.common.atomic import commit, temp_path_for
+from replay.common.faults import SILVER_TEMP_WRITTEN, fault_point
 from replay.common.hashing import sha256_file
+from replay.common.locks import file_lock
 from replay.lake.layout import partition_entry
 from replay.lake.level_block import PRICE_PLANES, SIZE_PLANES, level_columns
-from replay.lake.partition_digest import partition_sha256
+from replay.lake.partition_digest import partition_sha256, sidecar
 from replay.lake.partition_digest import record as record_digest
 
 SILVER_VERSION = "1"
@@ -55,6 +57,31 @@ BRONZE_COLUMNS = ("ts_recv", "sequence", "src_key", "src_row", "instrument_id", 
 
 def silver_file(lake: Path, date: dt.date) -> Path:
     return lake / "silver" / "futures_mbp10" / f"date={date.isoformat()}" / "part-00000.parquet"
+
+
+def silver_staging(lake: Path) -> Path:
+    """Where a Silver build writes its temp files (same filesystem as the Silver files)."""
+    return lake / "silver" / "_staging"
+
+
+def silver_lock(lake: Path, date: dt.date) -> Path:
+    """Held (exclusive) by the Silver build of ``date``: one builder at a time, so the stale temp
+    files of a killed build can be removed without touching a live one's."""
+    return silver_staging(lake) / "locks" / f"date={date.isoformat()}.lock"
+
+
+def _stale_temps(lake: Path, date: dt.date) -> list[Path]:
+    """Temp files of a killed build of ``date``'s Silver: in staging, or (an older version's)
+    beside the Silver file."""
+    final = silver_file(lake, date)
+    prefixes = tuple(
+        f".{final.parent.name}.{name}.tmp-" for name in (final.name, sidecar(final).name)
+    )
+    out = []
+    for d in (silver_staging(lake), final.parent):
+        if d.is_dir():
+            out += [p for p in d.iterdir() if p.name.startswith(prefixes) and p.is_file()]
+    return sorted(out)
 
 
 def empty_book() -> np.ndarray:
@@ -223,15 +250,25 @@ class SilverWriter:
 def build_silver(lake: Path, date: dt.date, rows: int = _ENCODE_ROWS) -> Path | None:
     """Write (atomically) the Silver mirror of a session's MBP-10 partition; None if it has none.
 
-    A fixed read batch makes the bytes a function of the Bronze bytes alone.
+    A fixed read batch makes the bytes a function of the Bronze bytes alone. Builds of one date
+    take turns (its Silver lock); each first removes the temp files a killed build left.
     """
     bronze = partition_entry(lake, "futures_mbp10", date)
     if bronze is None:
         return None
+    with file_lock(silver_lock(lake, date), f"the Silver of {date} in {lake}"):
+        for stale in _stale_temps(lake, date):
+            stale.unlink(missing_ok=True)
+        return _build_locked(lake, date, bronze, rows)
+
+
+def _build_locked(lake: Path, date: dt.date, bronze: Path, rows: int) -> Path:
     sha = partition_sha256(bronze)
     final = silver_file(lake, date)
     final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_path_for(final, sha[:16])
+    stage = silver_staging(lake)
+    stage.mkdir(parents=True, exist_ok=True)
+    tmp = temp_path_for(final, sha[:16], stage)
     cols = [
         "instrument_id",
         *(f"{p}_{i:02d}" for p in PRICE_PLANES + SIZE_PLANES for i in range(N_LEVELS)),
@@ -246,8 +283,9 @@ def build_silver(lake: Path, date: dt.date, rows: int = _ENCODE_ROWS) -> Path | 
         w.close(None)
         tmp.unlink(missing_ok=True)
         raise
+    fault_point(SILVER_TEMP_WRITTEN)
     commit(tmp, final)
-    record_digest(final, sha256_file(final))  # a replay lists it as an input when it reads it
+    record_digest(final, sha256_file(final), stage)  # a replay lists it as an input it reads
     return final
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from replay.common.faults import (
     GOLD_COMMITTED,
     PARTITION_TEMP_WRITTEN,
     PARTITIONS_COMMITTED,
+    SILVER_TEMP_WRITTEN,
 )
 from replay.common.locks import file_lock
 from replay.gold.layout import gold_file, session_lock, staging_dir
@@ -32,6 +34,7 @@ from replay.lake.layout import (
     partition_file,
 )
 from replay.lake.schemas import TABLES
+from replay.lake.silver import silver_file, silver_staging
 from replay.sample import generate_session
 
 DATE = dt.date(2025, 11, 14)
@@ -139,6 +142,30 @@ def test_a_kill_before_a_merged_partition_is_renamed_leaves_no_temp_in_the_lake(
     for table in TABLES:
         a, b = partition_file(lake, table, DATE), partition_file(lake2, table, DATE)
         assert a.read_bytes() == b.read_bytes(), table
+
+
+def test_a_killed_silver_build_leaves_no_temp_beside_silver_and_the_next_build_clears_it(
+    lake: Path, tmp_path: Path
+) -> None:
+    """Silver's temp file is written in the lake's Silver staging; the next build of the date
+    removes what a killed one left there (or beside the file, from an older version) under the
+    date's Silver lock, and writes the bytes an uninterrupted build writes."""
+    clean, lake2 = tmp_path / "clean", tmp_path / "lake"
+    shutil.copytree(lake, clean)
+    shutil.copytree(lake, lake2)
+    silver = ("silver", "--date", DATE.isoformat(), "--lake")
+    assert _cli(*silver, clean).returncode == 0
+    killed = _cli(*silver, lake2, fault=SILVER_TEMP_WRITTEN)
+    assert killed.returncode == -signal.SIGKILL
+    final = silver_file(lake2, DATE)
+    assert list(final.parent.iterdir()) == []  # nothing beside where Silver goes
+    assert len(list(silver_staging(lake2).glob(".date=2025-11-14.*.tmp-*"))) == 1
+    older = final.parent / f".{final.parent.name}.{final.name}.tmp-0f0f-1-1"
+    older.write_bytes(b"half")
+    assert _cli(*silver, lake2).returncode == 0
+    assert sorted(p.name for p in final.parent.iterdir()) == sorted(PARTITION_FILES)
+    assert list(silver_staging(lake2).glob(".date=*.tmp-*")) == []
+    assert final.read_bytes() == silver_file(clean, DATE).read_bytes()
 
 
 def test_a_second_writer_waits_or_refuses_naming_the_holder(lake: Path, tmp_path: Path) -> None:
