@@ -109,7 +109,8 @@ def date_lock(lake: Path, date: dt.date) -> Path:
 
 def list_dates(lake: Path, table: str) -> list[dt.date]:
     """Dates with a partition entry of ``table``, ascending: every ``date=`` entry but an empty
-    directory (what a write that failed before its rename leaves), damaged ones included, so
+    directory or one holding only a killed writer's temp files (what a write that failed before
+    its rename leaves), damaged ones included, so
     that reading one (``partition_entry``) fails that session by name instead of a replay
     quietly taking the date as absent (a previous session's PDH/PDL/PDC from an older day)."""
     root = bronze_root(lake) / table
@@ -117,7 +118,7 @@ def list_dates(lake: Path, table: str) -> list[dt.date]:
         return []
     out = []
     for d in sorted(root.iterdir()):
-        if d.name.startswith("date=") and not (d.is_dir() and not any(d.iterdir())):
+        if d.name.startswith("date=") and not (d.is_dir() and _holds_nothing_committed(d)):
             out.append(iso_date(d.name[5:], "partition directory", str(d)))
     return out
 
@@ -139,6 +140,12 @@ def stale_temps(d: Path) -> list[Path]:
         return []
     names = tuple(f".{d.name}.{f}.tmp-" for f in PARTITION_FILES)
     return sorted(p for p in d.iterdir() if p.name.startswith(names) and p.is_file())
+
+
+def _holds_nothing_committed(d: Path) -> bool:
+    """An empty partition directory, or one holding only a killed writer's temp files."""
+    debris = stale_temps(d)
+    return not any(p not in debris for p in d.iterdir())
 
 
 def remove_stale_temps(d: Path) -> None:

@@ -30,6 +30,7 @@ from replay.lake.layout import (
     PART_NAME,
     PARTITION_FILES,
     date_lock,
+    list_dates,
     partition_entry,
     partition_file,
 )
@@ -137,8 +138,15 @@ def test_a_kill_before_a_merged_partition_is_renamed_leaves_no_temp_in_the_lake(
         p.write_bytes(b"half")
     table = d.parent.name
     assert partition_entry(lake2, table, DATE) == d / PART_NAME  # readers pass over it
+    # a date whose only entry is such debris (a first write killed) is no date at all
+    lone = partition_file(lake2, "futures_trades", DATE).parent
+    lone.mkdir(parents=True)
+    (lone / f".{lone.name}.{PART_NAME}.tmp-0f0f-1-1").write_bytes(b"half")
+    assert list_dates(lake2, "futures_trades") == []
+    assert partition_entry(lake2, "futures_trades", DATE) is None
     assert _cli("ingest", *src, "--lake", lake2).returncode == 0  # the same call completes
     assert not any(p.exists() for p in debris)  # and removed the debris under the date's lock
+    assert sorted(p.name for p in lone.iterdir()) == sorted(PARTITION_FILES)
     for table in TABLES:
         a, b = partition_file(lake, table, DATE), partition_file(lake2, table, DATE)
         assert a.read_bytes() == b.read_bytes(), table
