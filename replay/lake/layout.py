@@ -132,13 +132,14 @@ PARTITION_FILES = (PART_NAME, f"_{Path(PART_NAME).stem}.sha256.json")
 (``partition_digest.sidecar``)."""
 
 
-def stale_temps(d: Path) -> list[Path]:
-    """Temp files of a partition's writers left in its directory by a killed ingest of an earlier
-    version (temps are now written in the ingest's staging directory): never a committed file,
-    so readers pass over them and the next ingest of the date removes them under its lock."""
+def stale_temps(d: Path, of: str | None = None) -> list[Path]:
+    """Temp files a killed writer left in ``d`` for the partition directory named ``of`` (``d``
+    itself by default): an ingest or Silver build of an earlier version wrote them beside the
+    partition, today's write them in staging. Never a committed file, so readers pass over them
+    and the next writer of the date removes them under its lock."""
     if not d.is_dir():
         return []
-    names = tuple(f".{d.name}.{f}.tmp-" for f in PARTITION_FILES)
+    names = tuple(f".{of or d.name}.{f}.tmp-" for f in PARTITION_FILES)
     return sorted(p for p in d.iterdir() if p.name.startswith(names) and p.is_file())
 
 
@@ -148,9 +149,10 @@ def _holds_nothing_committed(d: Path) -> bool:
     return not any(p not in debris for p in d.iterdir())
 
 
-def remove_stale_temps(d: Path) -> None:
-    """Delete ``stale_temps(d)``; only while holding the date's lock (no writer is mid-rename)."""
-    for p in stale_temps(d):
+def remove_stale_temps(d: Path, of: str | None = None) -> None:
+    """Delete ``stale_temps(d, of)``; only while holding the date's lock (no writer is
+    mid-rename)."""
+    for p in stale_temps(d, of):
         p.unlink(missing_ok=True)
 
 

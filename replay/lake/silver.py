@@ -34,9 +34,9 @@ from replay.common.atomic import commit, temp_path_for
 from replay.common.faults import SILVER_TEMP_WRITTEN, fault_point
 from replay.common.hashing import sha256_file
 from replay.common.locks import file_lock
-from replay.lake.layout import partition_entry
+from replay.lake.layout import partition_entry, remove_stale_temps
 from replay.lake.level_block import PRICE_PLANES, SIZE_PLANES, level_columns
-from replay.lake.partition_digest import partition_sha256, sidecar
+from replay.lake.partition_digest import partition_sha256
 from replay.lake.partition_digest import record as record_digest
 
 SILVER_VERSION = "1"
@@ -68,20 +68,6 @@ def silver_lock(lake: Path, date: dt.date) -> Path:
     """Held (exclusive) by the Silver build of ``date``: one builder at a time, so the stale temp
     files of a killed build can be removed without touching a live one's."""
     return silver_staging(lake) / "locks" / f"date={date.isoformat()}.lock"
-
-
-def _stale_temps(lake: Path, date: dt.date) -> list[Path]:
-    """Temp files of a killed build of ``date``'s Silver: in staging, or (an older version's)
-    beside the Silver file."""
-    final = silver_file(lake, date)
-    prefixes = tuple(
-        f".{final.parent.name}.{name}.tmp-" for name in (final.name, sidecar(final).name)
-    )
-    out = []
-    for d in (silver_staging(lake), final.parent):
-        if d.is_dir():
-            out += [p for p in d.iterdir() if p.name.startswith(prefixes) and p.is_file()]
-    return sorted(out)
 
 
 def empty_book() -> np.ndarray:
@@ -257,8 +243,9 @@ def build_silver(lake: Path, date: dt.date, rows: int = _ENCODE_ROWS) -> Path | 
     if bronze is None:
         return None
     with file_lock(silver_lock(lake, date), f"the Silver of {date} in {lake}"):
-        for stale in _stale_temps(lake, date):
-            stale.unlink(missing_ok=True)
+        final = silver_file(lake, date)  # a killed build's temps: in staging, or beside the file
+        remove_stale_temps(silver_staging(lake), final.parent.name)
+        remove_stale_temps(final.parent)
         return _build_locked(lake, date, bronze, rows)
 
 
